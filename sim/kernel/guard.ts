@@ -1,0 +1,106 @@
+/**
+ * Makes determinism leaks loud. While a run is in progress, the real sources of nondeterminism
+ * (`Date.now`, `new Date()`, `Math.random`, timers, `setImmediate`, `fetch`, `crypto.randomUUID`)
+ * are wrapped: a call whose immediate caller is code under a watched folder (by default the
+ * system's `src/`, minus its production adapters, and the simulator's own fakes) is reported
+ * with the file and line that made it. Calls from libraries and from the test runner go through
+ * untouched, so only our own code is held to the rule.
+ */
+import { fileURLToPath } from 'node:url';
+import path from 'node:path';
+
+const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+export const defaultWatchedPaths: readonly string[] = [path.join(projectRoot, 'src') + path.sep, path.join(projectRoot, 'sim') + path.sep];
+const exemptPaths: readonly string[] = [
+  path.join(projectRoot, 'src', 'adapters') + path.sep,
+  path.join(projectRoot, 'sim', 'kernel') + path.sep,
+];
+
+export type LeakListener = (api: string, caller: string) => void;
+
+/** The real functions, captured at load time: the kernel itself uses these. */
+export const real = {
+  setImmediate: globalThis.setImmediate,
+  Date: globalThis.Date,
+};
+
+const thisFile = fileURLToPath(import.meta.url);
+
+/** The first stack frame outside this file, as `file:line:column`, or undefined. */
+function immediateCaller(): string | undefined {
+  const holder: { stack?: string } = {};
+  Error.captureStackTrace(holder, immediateCaller);
+  for (const frame of (holder.stack ?? '').split('\n').slice(1)) {
+    const match = /\(?((?:file:\/\/)?\/[^()]+?):(\d+):(\d+)\)?\s*$/.exec(frame);
+    if (!match?.[1]) continue;
+    const file = match[1].startsWith('file://') ? fileURLToPath(match[1]) : match[1];
+    if (file === thisFile) continue;
+    return `${file}:${match[2]}:${match[3]}`;
+  }
+  return undefined;
+}
+
+let active: { listener: LeakListener; watched: readonly string[] } | undefined;
+let installed = false;
+
+function isWatched(caller: string | undefined): caller is string {
+  if (!active || !caller) return false;
+  if (exemptPaths.some((p) => caller.startsWith(p))) return false;
+  return active.watched.some((p) => caller.startsWith(p));
+}
+
+function report(api: string): void {
+  if (!active) return;
+  const caller = immediateCaller();
+  if (isWatched(caller)) active.listener(api, path.relative(projectRoot, caller));
+}
+
+function trap<F extends (...args: any[]) => any>(api: string, fn: F): F {
+  return function (this: unknown, ...args: any[]) {
+    if (active) report(api);
+    return fn.apply(this, args);
+  } as F;
+}
+
+/** Installs the traps once per process; they cost one branch while no run is active. */
+function installTraps(): void {
+  if (installed) return;
+  installed = true;
+  const RealDate = real.Date;
+  const realNow = RealDate.now.bind(RealDate);
+  class GuardedDate extends RealDate {
+    constructor(...args: any[]) {
+      if (args.length === 0 && active) report('new Date()');
+      // @ts-expect-error forwarding the Date constructor's overloads
+      super(...args);
+    }
+    static override now(): number {
+      if (active) report('Date.now()');
+      return realNow();
+    }
+    static override [Symbol.hasInstance](value: unknown): boolean {
+      return value instanceof RealDate;
+    }
+  }
+  globalThis.Date = GuardedDate as DateConstructor;
+  Math.random = trap('Math.random()', Math.random);
+  globalThis.setTimeout = trap('setTimeout()', globalThis.setTimeout);
+  globalThis.setInterval = trap('setInterval()', globalThis.setInterval);
+  globalThis.setImmediate = trap('setImmediate()', globalThis.setImmediate);
+  if (typeof globalThis.fetch === 'function') globalThis.fetch = trap('fetch()', globalThis.fetch);
+  if (globalThis.crypto?.randomUUID) {
+    const uuid = globalThis.crypto.randomUUID.bind(globalThis.crypto);
+    Object.defineProperty(globalThis.crypto, 'randomUUID', { value: trap('crypto.randomUUID()', uuid), configurable: true });
+  }
+}
+
+/** Starts reporting leaks to `listener` until the returned function is called. */
+export function watchForLeaks(listener: LeakListener, watched: readonly string[] = defaultWatchedPaths): () => void {
+  installTraps();
+  const previous = active;
+  active = { listener, watched };
+  return () => {
+    active = previous;
+  };
+}
