@@ -1,0 +1,33 @@
+/** Option parsing shared by the commands. */
+import { parsePositiveInt, parseSeedRange, parseShard, seedsOf, UsageError, type SeedRange } from '../../run/seeds.ts';
+import { MUTANTS } from '../../../mutants/catalog.ts';
+
+export interface SeedOptions {
+  seeds?: string;
+  seedRange?: string;
+  shard?: string;
+}
+
+export function selectSeeds(options: SeedOptions, defaultCount: number): { seeds: number[]; range: SeedRange } {
+  if (options.seeds !== undefined && options.seedRange !== undefined) throw new UsageError('give either --seeds or --seed-range, not both');
+  const range = options.seedRange !== undefined ? parseSeedRange(options.seedRange) : { first: 1, last: options.seeds !== undefined ? parsePositiveInt(options.seeds, '--seeds') : defaultCount };
+  const shard = options.shard !== undefined ? parseShard(options.shard) : undefined;
+  return { seeds: seedsOf(range, shard), range };
+}
+
+export function parseJobs(text: string | undefined, fallback: number): number {
+  return text === undefined ? fallback : parsePositiveInt(text, '--jobs');
+}
+
+export function parseSeed(text: string): number {
+  if (!/^\d+$/.test(text.trim()) || !Number.isSafeInteger(Number(text))) throw new UsageError(`bad seed "${text}": expected a whole number >= 0`);
+  return Number(text);
+}
+
+export function checkMutant(name: string | undefined): string | undefined {
+  if (name === undefined) return undefined;
+  if (!MUTANTS.some((m) => m.name === name)) {
+    throw new UsageError(`unknown mutant "${name}"; known mutants: ${MUTANTS.map((m) => m.name).join(', ')}`);
+  }
+  return name;
+}

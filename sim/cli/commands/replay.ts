@@ -1,0 +1,65 @@
+import type { Command } from 'commander';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { loadEngine } from '../../run/load-engine.ts';
+import { UsageError } from '../../run/seeds.ts';
+import type { ChoiceRecord } from '../../kernel/choices.ts';
+import { traceToJsonLines, formatVirtualTime } from '../../kernel/trace.ts';
+import { traceToHtml } from '../../run/trace-html.ts';
+import { describeViolation, printTrace } from '../format.ts';
+import type { CliContext } from '../main.ts';
+import { checkMutant, parseSeed } from './common.ts';
+
+interface ReplayOptions {
+  seed: string;
+  record?: string;
+  trace?: string;
+  html?: string;
+  verbose?: boolean;
+  mutant?: string;
+}
+
+export function readRecord(file: string): ChoiceRecord {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (error) {
+    throw new UsageError(`cannot read record ${file}: ${(error as Error).message}`);
+  }
+  const record = (raw as { record?: unknown }).record ?? raw;
+  const valid =
+    typeof record === 'object' && record !== null &&
+    Object.values(record).every((v) => Array.isArray(v) && v.every((n) => Number.isInteger(n) && n >= 0 && n < 2 ** 32));
+  if (!valid) throw new UsageError(`record ${file} is not a map of stream names to lists of uint32 choices`);
+  return record as ChoiceRecord;
+}
+
+export function registerReplay(program: Command, ctx: CliContext): void {
+  program
+    .command('replay')
+    .description('re-run one (scenario, seed) exactly and print its full trace')
+    .argument('<scenario>', 'scenario name or .json file')
+    .requiredOption('--seed <n>', 'the seed to replay')
+    .option('--record <file>', 'replay a recorded (e.g. shrunk) list of choices instead of drawing from the seed')
+    .option('--trace <file>', 'also write the trace as JSON lines')
+    .option('--html <file>', 'also write the trace as a self-contained HTML timeline')
+    .option('--verbose', "include the system's info logs in the trace")
+    .option('--mutant <name>', 'replay against a regression mutant')
+    .action(async (scenarioArg: string, options: ReplayOptions) => {
+      const seed = parseSeed(options.seed);
+      const mutant = checkMutant(options.mutant);
+      const engine = await loadEngine(mutant);
+      const scenario = engine.resolveScenario(scenarioArg);
+      const record = options.record ? readRecord(options.record) : undefined;
+      const result = await engine.runSeed(scenario, seed, { ...(record ? { record } : {}), ...(options.verbose ? { verbose: true } : {}) });
+      process.stdout.write(printTrace(result.trace) + '\n\n');
+      if (options.trace) writeFileSync(options.trace, traceToJsonLines(result.trace));
+      if (options.html) writeFileSync(options.html, traceToHtml(`${scenarioArg} seed ${seed}`, result));
+      if (result.violation) {
+        const replay = engine.replayCommand(scenarioArg, seed, mutant) + (options.record ? ` --record ${options.record}` : '');
+        process.stdout.write(describeViolation(scenarioArg, seed, result.violation, replay) + '\n');
+        ctx.exit = 1;
+      } else {
+        process.stdout.write(`ok: ${scenarioArg} seed ${seed}, ${result.steps} steps, ${formatVirtualTime(result.virtualMs)} virtual, ${result.trace.length} trace lines\n`);
+      }
+    });
+}

@@ -1,0 +1,56 @@
+/**
+ * `drainsim`: run seeded scenario sweeps, replay and shrink a failure, hunt the regression
+ * mutants. Exit codes: 0 all good, 1 an invariant was violated (or a mutant survived), 2 bad input.
+ */
+import { Command, CommanderError, Option } from 'commander';
+import { ScenarioError } from '../scenario/registry.ts';
+import { UsageError } from '../run/seeds.ts';
+import { registerRun } from './commands/run.ts';
+import { registerReplay } from './commands/replay.ts';
+import { registerShrink } from './commands/shrink.ts';
+import { registerList } from './commands/list.ts';
+import { registerHunt } from './commands/hunt.ts';
+
+export const EXIT_OK = 0;
+export const EXIT_VIOLATION = 1;
+export const EXIT_USAGE = 2;
+
+/** What a command reports back to `main`: its exit code. */
+export interface CliContext {
+  exit: number;
+}
+
+export function buildProgram(ctx: CliContext): Command {
+  const program = new Command('drainsim')
+    .description('Deterministic simulation of graceful container eviction: sweep seeds, replay and shrink failures.')
+    .version('0.1.0')
+    .showHelpAfterError('(run with --help for usage)')
+    .exitOverride();
+  program.addOption(new Option('--quiet', 'print only the summary and violations'));
+  registerRun(program, ctx);
+  registerReplay(program, ctx);
+  registerShrink(program, ctx);
+  registerHunt(program, ctx);
+  registerList(program, ctx);
+  for (const command of program.commands) command.exitOverride().showHelpAfterError('(run with --help for usage)');
+  return program;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const ctx: CliContext = { exit: EXIT_OK };
+  const program = buildProgram(ctx);
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    return ctx.exit;
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version' || error.code === 'commander.help') return EXIT_OK;
+      return EXIT_USAGE;
+    }
+    if (error instanceof ScenarioError || error instanceof UsageError) {
+      process.stderr.write(`drainsim: ${error.message}\n`);
+      return EXIT_USAGE;
+    }
+    throw error;
+  }
+}

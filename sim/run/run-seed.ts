@@ -1,0 +1,23 @@
+/**
+ * Runs one `(scenario, seed)` - or its recorded choices - to its end, and says how to replay it.
+ */
+import type { ChoiceRecord } from '../kernel/choices.ts';
+import type { RunResult } from '../kernel/kernel.ts';
+import type { Scenario } from '../scenario/schema.ts';
+import { buildWorld } from '../world/world.ts';
+
+export interface SeedRunOptions {
+  record?: ChoiceRecord;
+  verbose?: boolean;
+  checkRealTurns?: boolean;
+}
+
+export async function runSeed(scenario: Scenario, seed: number, options: SeedRunOptions = {}): Promise<RunResult> {
+  const world = await buildWorld({ scenario, seed, ...options });
+  return world.run();
+}
+
+/** The command that replays a run; `scenarioArg` is the name or the file it was given as. */
+export function replayCommand(scenarioArg: string, seed: number, mutant?: string): string {
+  return `npx drainsim replay ${scenarioArg} --seed ${seed}${mutant ? ` --mutant ${mutant}` : ''}`;
+}

@@ -1,0 +1,300 @@
+/**
+ * Watches the system from the outside, at the ports the world wires: the TownDO's container stub,
+ * the worker's front door, each container's control server and git port, and the platform's
+ * lifecycle events. It records the facts the invariants judge, and judges the ones that must be
+ * judged at the very moment they happen (a dispatch, a snapshot start, a container's death).
+ * Nothing here reaches into `src/` internals: only what crosses a port is seen.
+ */
+import type { GitWorkspace, HttpHandler, Fetch } from '../../src/ports.ts';
+import type { TownDO } from '../../src/town/town-do.ts';
+import type { Kernel } from '../kernel/kernel.ts';
+import type { DurableObjectHost } from '../fakes/durable-object.ts';
+import type { Platform } from '../fakes/platform.ts';
+import type { AgentModels } from '../fakes/agent-sessions.ts';
+import type { GitRemote } from '../fakes/git/index.ts';
+import type { InvariantName } from '../invariants/catalog.ts';
+import type { FaultDice } from './faults.ts';
+import type { InstanceParts } from './world.ts';
+import { currentBranch, readHeadFiles } from './git-inspect.ts';
+
+export interface DrainView {
+  draining: boolean;
+  drainNonce: string | null;
+  drainStartedAt: number | null;
+}
+
+/** What one container instance saw of one agent: the unit "ends exactly once" is judged on. */
+interface AgentRun {
+  completedReports: number;
+  snapshotted: boolean;
+}
+
+interface RunningAtSigterm {
+  agentId: string;
+  role: string;
+  workdir: string;
+  rigId: string;
+}
+
+const NOT_DRAINING: DrainView = { draining: false, drainNonce: null, drainStartedAt: null };
+
+export class Observer {
+  town!: DurableObjectHost<TownDO>;
+  townRestarts = 0;
+  drain: DrainView = NOT_DRAINING;
+  /** Virtual ms (since start) when the current or last drain ended, and how. */
+  lastDrainEnd: { at: number; by: string } | undefined;
+  private platform!: Platform;
+  private instances!: Map<string, InstanceParts>;
+  private remote!: GitRemote;
+  private rigs!: { rigId: string; repo: string }[];
+  private readonly agentRuns = new Map<string, AgentRun>();
+  private readonly runningAtSigterm = new Map<string, RunningAtSigterm[]>();
+  /** `repo:branch` pairs whose push an injected fault broke: no-lost-work cannot hold for them. */
+  private readonly excusedPushes = new Set<string>();
+  private readonly lastDispatch = new Map<string, number>();
+  readonly sigintInstances = new Set<string>();
+  /** End-of-run liveness checks, installed by the invariants. */
+  finalChecks: (endAt: number) => Promise<void> = async () => {};
+  readonly evictionNotices = new Set<string>();
+
+  constructor(
+    private readonly kernel: Kernel,
+    private readonly dice: FaultDice,
+  ) {}
+
+  violate(name: InvariantName, expected: string, actual: string): void {
+    this.kernel.fail(name, `expected ${expected}; but ${actual}`);
+  }
+
+  attach(parts: { platform: Platform; instances: Map<string, InstanceParts>; remote: GitRemote; rigs: { rigId: string; repo: string }[] }): void {
+    this.platform = parts.platform;
+    this.instances = parts.instances;
+    this.remote = parts.remote;
+    this.rigs = parts.rigs;
+    this.platform.observe((event) => this.onPlatformEvent(event));
+  }
+
+  async readDrain(): Promise<DrainView> {
+    const town = await this.town.instance();
+    return town.getDrainState();
+  }
+
+  /** Restarts the TownDO and checks that the drain state came back unchanged. */
+  async restartTown(): Promise<void> {
+    const before = await this.readDrain();
+    this.townRestarts++;
+    this.kernel.trace('platform', 'TownDO restarts (memory lost, storage kept)');
+    await this.town.restart();
+    const after = await this.readDrain();
+    if (before.draining !== after.draining || before.drainNonce !== after.drainNonce || before.drainStartedAt !== after.drainStartedAt) {
+      this.violate('drain-survives-restart', `drain state ${JSON.stringify(before)} after the restart`, `it came back as ${JSON.stringify(after)}`);
+    }
+  }
+
+  // --- the TownDO's container stub ----------------------------------------------------------------
+
+  watchTownDispatches(fetch: Fetch): Fetch {
+    return async (request) => {
+      if (request.method === 'POST' && new URL(request.url).pathname === '/agents/start') {
+        const drain = await this.readDrain();
+        const body = (await request.clone().json().catch(() => ({}))) as { agentId?: string; beadId?: string };
+        this.kernel.trace('town', 'dispatch', { agent: body.agentId, bead: body.beadId });
+        if (body.beadId) this.lastDispatch.set(body.beadId, this.kernel.elapsed());
+        if (drain.draining) {
+          this.violate('no-dispatch-while-draining', 'no agent start while the town is draining', `the TownDO dispatched ${body.agentId} on ${body.beadId} while draining`);
+        }
+      }
+      return fetch(request);
+    };
+  }
+
+  // --- the worker's front door ------------------------------------------------------------------
+
+  watchWorker(handler: HttpHandler): HttpHandler {
+    return async (request) => {
+      const path = new URL(request.url).pathname;
+      const from = this.kernel.origin;
+      if (path.endsWith('/container-eviction')) {
+        this.evictionNotices.add(from);
+        if (this.sigintInstances.has(from)) {
+          this.violate('sigint-never-drains', 'no eviction notice after SIGINT', `${from} notified the town of an eviction after SIGINT`);
+        }
+      }
+      const completed = /\/agents\/([^/]+)\/completed$/.exec(path);
+      if (completed?.[1] && request.method === 'POST') {
+        const body = (await request.clone().json().catch(() => ({}))) as { reason?: string };
+        if (body.reason === 'completed') this.recordEnd(from, completed[1], 'completed');
+      }
+      return handler(request);
+    };
+  }
+
+  // --- container instances ------------------------------------------------------------------------
+
+  watchContainer(instanceId: string, handler: HttpHandler): HttpHandler {
+    return async (request) => {
+      const response = await handler(request);
+      if (request.method === 'POST' && new URL(request.url).pathname === '/agents/start' && response.ok) {
+        const info = this.platform.instances().find((i) => i.id === instanceId);
+        if (info?.sigtermAt !== undefined) {
+          this.violate('no-start-after-sigterm', `no agent started in ${instanceId} after its SIGTERM`, `${instanceId} accepted an agent start ${this.ago(info.sigtermAt)} after SIGTERM`);
+        }
+      }
+      return response;
+    };
+  }
+
+  /**
+   * The container's git port. The container only uses git for workspace preparation and for the
+   * eviction snapshot, so `addAll` from it is the start of a snapshot.
+   */
+  watchSnapshots(instanceId: string, git: GitWorkspace, agents: AgentModels): GitWorkspace {
+    return {
+      prepare: (options) => git.prepare(options),
+      hasOrigin: (dir) => git.hasOrigin(dir),
+      addAll: async (dir) => {
+        const agentId = agentIdOf(dir);
+        this.kernel.trace(instanceId, 'snapshot starts', { agent: agentId });
+        const session = agents.sessionState(agentId);
+        if (session?.live) {
+          this.violate('no-snapshot-on-live-worktree', `the session of ${agentId} to be stopped before its worktree is snapshotted`, `it could still act when the snapshot started`);
+        }
+        this.recordEnd(instanceId, agentId, 'snapshot');
+        return git.addAll(dir);
+      },
+      commit: (dir, message, options) => git.commit(dir, message, options),
+      pushHeadSetUpstream: (dir, options) => git.pushHeadSetUpstream(dir, options),
+    };
+  }
+
+  private recordEnd(instanceId: string, agentId: string, how: 'completed' | 'snapshot'): void {
+    const key = `${instanceId}/${agentId}`;
+    const run = this.agentRuns.get(key) ?? { completedReports: 0, snapshotted: false };
+    if (how === 'completed') run.completedReports++;
+    else run.snapshotted = true;
+    this.agentRuns.set(key, run);
+    if (run.completedReports > 1 || (run.completedReports > 0 && run.snapshotted)) {
+      this.violate('agent-ends-once', `${agentId} in ${instanceId} to end once`, `it was ${run.snapshotted ? 'force-saved and reported completed' : `reported completed ${run.completedReports} times`}`);
+    }
+  }
+
+  // --- the platform ----------------------------------------------------------------------------------
+
+  private onPlatformEvent(event: { kind: string; id: string; signal?: string }): void {
+    if (event.kind === 'signal' && event.signal === 'SIGINT') this.sigintInstances.add(event.id);
+    if (event.kind === 'signal' && event.signal === 'SIGTERM' && !this.runningAtSigterm.has(event.id)) {
+      const parts = this.instances.get(event.id);
+      const running = (parts?.container.manager.agents() ?? []).filter((a) => a.status === 'running' || a.status === 'starting');
+      this.runningAtSigterm.set(
+        event.id,
+        running.map((a) => ({ agentId: a.agentId, role: a.role, workdir: a.workdir, rigId: a.rigId })),
+      );
+    }
+    if (event.kind === 'killed') {
+      const info = this.platform.instances().find((i) => i.id === event.id);
+      if (info?.sigtermAt !== undefined) {
+        this.violate('exit-before-sigkill', `${event.id} to exit by itself within 15 minutes of SIGTERM`, 'the platform had to SIGKILL it');
+      }
+    }
+    if (event.kind === 'exit' || event.kind === 'killed') void this.checkNoLostWork(event.id);
+  }
+
+  /** A push of this branch was failed by an injected fault: its work cannot be on the remote. */
+  excusePush(repo: string, branch: string): void {
+    this.excusedPushes.add(`${repo}:${branch}`);
+  }
+
+  /** Records a dispatch the town made, for work-resumes. */
+  dispatchedAt(beadId: string): number | undefined {
+    return this.lastDispatch.get(beadId);
+  }
+
+  private async checkNoLostWork(instanceId: string): Promise<void> {
+    const running = this.runningAtSigterm.get(instanceId);
+    const parts = this.instances.get(instanceId);
+    if (!running || !parts) return;
+    for (const agent of running) {
+      // An agent whose abort threw or hung is skipped by the snapshot on purpose (R8).
+      if (parts.agents.abortFaulted(agent.agentId)) continue;
+      const written = parts.agents.written(agent.agentId);
+      const paths = Object.keys(written);
+      if (paths.length === 0) continue;
+      const saved = await this.savedFiles(parts, agent);
+      const missing = paths.filter((p) => saved?.[p] !== written[p]);
+      if (missing.length > 0) {
+        this.violate(
+          'no-lost-work',
+          `everything ${agent.agentId} wrote to be saved before ${instanceId} died`,
+          `${missing.length} of ${paths.length} files were not (${missing.slice(0, 3).join(', ')})`,
+        );
+        return;
+      }
+    }
+  }
+
+  /** Files of the agent's branch on the remote, or of its local HEAD when it has no origin. */
+  private async savedFiles(parts: InstanceParts, agent: RunningAtSigterm): Promise<Record<string, string> | undefined> {
+    if (agent.role === 'mayor' || agent.role === 'triage') return readHeadFiles(parts.fs.fs, agent.workdir);
+    const rig = this.rigs.find((r) => r.rigId === agent.rigId);
+    const branch = await currentBranch(parts.fs.fs, agent.workdir);
+    if (!rig || !branch) return undefined;
+    if (this.excusedPushes.has(`${rig.repo}:${branch}`)) return parts.agents.written(agent.agentId);
+    return (await this.remote.readBranch(rig.repo, branch))?.files;
+  }
+
+  // --- drain transitions, judged after every step -------------------------------------------------
+
+  async afterStep(): Promise<void> {
+    const previous = this.drain;
+    const now = await this.readDrain();
+    this.drain = now;
+    if (previous.draining && !now.draining) this.judgeDrainEnd(previous);
+  }
+
+  private judgeDrainEnd(previous: DrainView): void {
+    const origin = this.kernel.origin;
+    const at = this.kernel.elapsed();
+    const startedAt = previous.drainStartedAt ?? 0;
+    if (origin === 'town' && this.kernel.now() - startedAt > 15 * 60_000) {
+      this.lastDrainEnd = { at, by: 'expiry' };
+      this.kernel.trace('sim', 'drain ended by expiry');
+      return;
+    }
+    const instance = this.platform.instances().find((i) => i.id === origin);
+    if (instance && instance.startedAt > startedAt) {
+      this.lastDrainEnd = { at, by: origin };
+      this.kernel.trace('sim', `drain ended by ${origin}`);
+      return;
+    }
+    this.violate(
+      'drain-ends-by-valid-ack',
+      'the drain to end by an acknowledgement from a container started after the eviction, or by expiry',
+      instance ? `${origin}, started before the eviction was recorded, ended it` : `it ended in a step of ${origin}`,
+    );
+  }
+
+  /**
+   * From when a replacement for the instance evicted around `drainStartedAt` can answer the
+   * town: when a newer instance became ready, or when the evicted one was gone (the next health
+   * check then boots one). Undefined while neither has happened.
+   */
+  replacementReachableFrom(drainStartedAt: number): number | undefined {
+    const instances = this.platform.instances();
+    const evicted = instances.filter((i) => i.sigtermAt !== undefined && i.sigtermAt <= drainStartedAt).pop();
+    if (!evicted) return undefined;
+    const newer = instances.find((i) => i.startedAt > evicted.startedAt && i.readyAt !== undefined);
+    if (newer?.readyAt !== undefined) return newer.readyAt;
+    return evicted.exitedAt;
+  }
+
+  private ago(virtualMs: number): string {
+    const seconds = Math.round((this.kernel.now() - virtualMs) / 1000);
+    return `${seconds} s`;
+  }
+}
+
+/** Agent workspaces live at `${workRoot}/${agentId}`. */
+function agentIdOf(dir: string): string {
+  return dir.slice(dir.lastIndexOf('/') + 1);
+}

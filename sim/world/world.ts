@@ -1,0 +1,312 @@
+/**
+ * One town, wired: the real TownDO, worker and container code from `src/`, running on the
+ * simulator's fakes under one kernel. `buildWorld` sets the stage at virtual time zero; `run`
+ * plays the scenario (eviction, faults, healing) and returns the kernel's result.
+ */
+import type { Fetch, HttpHandler, GitWorkspace, TownRpc } from '../../src/ports.ts';
+import { TownDO } from '../../src/town/town-do.ts';
+import { createWorkerApp, signContainerToken } from '../../src/worker/index.ts';
+import { createContainer, type Container } from '../../src/container/container.ts';
+import { createIsomorphicGitWorkspace } from '../../src/container/git-workspace.ts';
+import { createKernel, type Kernel, type RunResult } from '../kernel/kernel.ts';
+import type { ChoiceRecord } from '../kernel/choices.ts';
+import { createFakeStorage, type FakeDurableStorage } from '../fakes/storage.ts';
+import { createDurableObjectHost, type DurableObjectHost } from '../fakes/durable-object.ts';
+import { createNetwork, type Network } from '../fakes/network.ts';
+import { createPlatform, type Platform } from '../fakes/platform.ts';
+import { createAgentModels, type AgentModels } from '../fakes/agent-sessions.ts';
+import { createGitRemote, createVirtualFs, forcePureJsGit, type GitRemote } from '../fakes/git/index.ts';
+import type { Scenario } from '../scenario/schema.ts';
+import { drawFaultPlan, FaultDice } from './faults.ts';
+import { seededRandom, traceLogger } from './ports.ts';
+import { createTownStub } from './town-stub.ts';
+import { Observer } from './observer.ts';
+import { installInvariants } from '../invariants/index.ts';
+
+export const TOWN_ID = 'town-1';
+const TOKEN_SECRET = 'drainsim-container-secret';
+const WORK_ROOT = '/workspace';
+const MINUTE = 60_000;
+
+export interface WorldOptions {
+  scenario: Scenario;
+  seed: number;
+  /** Replay (or a shrink candidate): choices come from here instead of the seed. */
+  record?: ChoiceRecord;
+  /** Also trace the system's info logs. */
+  verbose?: boolean;
+  /** See KernelOptions.checkRealTurns. */
+  checkRealTurns?: boolean;
+}
+
+/** Per container instance: what the invariants need to look into. */
+export interface InstanceParts {
+  id: string;
+  container: Container;
+  agents: AgentModels;
+  fs: ReturnType<typeof createVirtualFs>;
+  git: GitWorkspace;
+}
+
+export interface World {
+  kernel: Kernel;
+  scenario: Scenario;
+  storage: FakeDurableStorage;
+  town: DurableObjectHost<TownDO>;
+  network: Network;
+  platform: Platform;
+  remote: GitRemote;
+  dice: FaultDice;
+  observer: Observer;
+  instances: Map<string, InstanceParts>;
+  rigs: { rigId: string; repo: string }[];
+  run(): Promise<RunResult>;
+}
+
+export async function buildWorld(options: WorldOptions): Promise<World> {
+  forcePureJsGit();
+  const { scenario, seed } = options;
+  const kernel = createKernel({
+    seed,
+    ...(options.record ? { record: options.record } : {}),
+    ...(options.checkRealTurns ? { checkRealTurns: true } : {}),
+  });
+  const startedAt = kernel.now();
+  const verbose = options.verbose ?? false;
+
+  const evictAt = scenario.eviction
+    ? kernel.choices.int('plan.evict-at', scenario.eviction.atSeconds.min, scenario.eviction.atSeconds.max) * 1000
+    : undefined;
+  const dice = new FaultDice(kernel, drawFaultPlan(kernel, scenario, (evictAt ?? 0) + 12 * MINUTE), startedAt);
+  const routing =
+    scenario.platform.routing === 'either'
+      ? kernel.choices.pick('plan.routing', ['old-until-exit', 'new-at-once'] as const)
+      : scenario.platform.routing;
+
+  // --- git remote: one repository per rig ----------------------------------------------------
+  const remote = createGitRemote({
+    delay: (ms: number) => kernel.sleep(ms, 'git', 'git request'),
+    latencyMs: () => kernel.choices.int('git.latency', 5, 200),
+    faults: {
+      onPush: (repo: string) => {
+        if (dice.roll('git.push-hang')) return 'hang';
+        if (dice.roll('git.push-fail')) return 'fail';
+        if (dice.roll('git.push-reject')) return 'reject';
+        return 'ok';
+      },
+    },
+  });
+  const rigs = Array.from({ length: scenario.town.rigs }, (_, i) => ({ rigId: `rig-${i + 1}`, repo: `rig-${i + 1}` }));
+  for (const rig of rigs) await remote.createRepo(rig.repo, { files: { 'README.md': `# ${rig.rigId}\n` } });
+
+  // --- network and the town --------------------------------------------------------------------
+  const network = createNetwork(kernel, { latencyMs: scenario.network.latencyMs });
+  const observer = new Observer(kernel, dice);
+  const storage = await createFakeStorage();
+  const townFetch = observer.watchTownDispatches(network.fetchFor('town'));
+  const town = createDurableObjectHost({
+    storage,
+    clock: kernel.clockFor('town'),
+    create: async (s: FakeDurableStorage) => {
+      const instance = new TownDO({
+        townId: TOWN_ID,
+        storage: s,
+        clock: kernel.clockFor('town'),
+        random: seededRandom(seed, `town:${observer.townRestarts}`),
+        logger: traceLogger(kernel, 'town', verbose),
+        container: townFetch,
+      });
+      await instance.init();
+      return instance;
+    },
+    onAlarmError: (error: unknown, attempt: number) =>
+      kernel.trace('town', 'alarm threw; the platform retries it', { attempt, error: String(error) }),
+  });
+  observer.town = town;
+
+  const townStub = createTownStub(kernel, () => town.instance() as Promise<TownRpc>, { min: 1, max: 10 });
+  const worker = createWorkerApp({
+    towns: () => townStub,
+    tokenSecret: TOKEN_SECRET,
+    clock: kernel.clockFor('worker'),
+    logger: traceLogger(kernel, 'worker', verbose),
+  });
+  network.register('worker', observer.watchWorker(workerWithFaults(worker.fetch, kernel, dice)));
+  const containerToken = signContainerToken({ townId: TOWN_ID, userId: 'user-1' }, TOKEN_SECRET, kernel.now());
+
+  // --- the platform and its container instances -----------------------------------------------
+  const instances = new Map<string, InstanceParts>();
+  const platform = createPlatform(kernel, network, {
+    coldStartMs: scenario.platform.coldStartMs,
+    routing,
+    boot: (ctx) => {
+      const fs = createVirtualFs({ now: () => ctx.clock.now() });
+      const git = createIsomorphicGitWorkspace({ fs: fs.fs, http: remote.http, clock: ctx.clock });
+      const agents = createAgentModels(kernel, { fs, git, dice, actorPrefix: ctx.id });
+      const container = createContainer(
+        { workerUrl: 'http://worker', containerToken, workRoot: WORK_ROOT },
+        {
+          clock: ctx.clock,
+          fetch: ctx.fetch,
+          git: observer.watchSnapshots(ctx.id, git, agents),
+          sessions: agents,
+          process: ctx.process,
+          logger: traceLogger(kernel, ctx.id, verbose),
+        },
+      );
+      container.start();
+      instances.set(ctx.id, { id: ctx.id, container, agents, fs, git });
+      return { handle: observer.watchContainer(ctx.id, container.handle) };
+    },
+  });
+  observer.attach({ platform, instances, remote, rigs });
+
+  // --- the town's initial state ---------------------------------------------------------------
+  const setup = await town.instance();
+  for (const rig of rigs) await setup.addRig({ rigId: rig.rigId, gitUrl: remote.url(rig.repo) });
+  const firstRig = rigs[0]?.rigId;
+  if (firstRig) {
+    const { agents } = scenario.town;
+    for (let i = 0; i < agents.polecat; i++) await setup.createAgent({ role: 'polecat', rigId: firstRig, agentId: `polecat-${i + 1}` });
+    for (let i = 0; i < agents.refinery; i++) await setup.createAgent({ role: 'refinery', rigId: firstRig, agentId: `refinery-${i + 1}` });
+    for (let i = 0; i < scenario.town.issues; i++) {
+      const rig = rigs[i % rigs.length]?.rigId ?? firstRig;
+      await setup.createBead({ type: 'issue', rigId: rig, title: `issue ${i + 1}`, beadId: `issue-${i + 1}` });
+    }
+    const userStarts: { agentId: string; role: 'mayor' | 'triage' }[] = [];
+    for (let i = 0; i < agents.mayor; i++) userStarts.push({ agentId: `mayor-${i + 1}`, role: 'mayor' });
+    for (let i = 0; i < agents.triage; i++) userStarts.push({ agentId: `triage-${i + 1}`, role: 'triage' });
+    for (const start of userStarts) {
+      await setup.createAgent({ role: start.role, rigId: firstRig, agentId: start.agentId });
+      // Mayor and triage are started by the user, not by the reconciler: a direct container call.
+      kernel.schedule(kernel.choices.int('plan.user-start', 1_000, 30_000), 'user', `open ${start.role}`, () =>
+        userStartAgent(network.fetchFor('user'), start.agentId, start.role, firstRig, kernel),
+      );
+    }
+    const arrivals = scenario.town.arrivals;
+    if (arrivals) {
+      for (let i = 0; i < arrivals.count; i++) {
+        const n = scenario.town.issues + i + 1;
+        kernel.schedule((i + 1) * arrivals.everyMinutes * MINUTE, 'user', 'file issue', async () => {
+          const t = await town.instance();
+          await t.createBead({ type: 'issue', rigId: rigs[n % rigs.length]?.rigId ?? firstRig, title: `issue ${n}`, beadId: `issue-${n}` });
+        });
+      }
+    }
+  }
+
+  // --- the scenario's timeline -----------------------------------------------------------------
+  if (scenario.eviction && evictAt !== undefined) {
+    const signal = scenario.eviction.signal;
+    kernel.schedule(evictAt, 'platform', signal === 'SIGTERM' ? 'evict' : 'SIGINT', () => {
+      if (signal === 'SIGTERM') platform.evict();
+      else {
+        const current = platform.instances().find((i) => i.exitedAt === undefined && !i.killed);
+        if (current) platform.signal(current.id, 'SIGINT');
+      }
+    });
+    if (dice.enabled('sigterm.twice') && dice.roll('sigterm.twice')) {
+      const again = evictAt + kernel.choices.int('fault.sigterm.twice.delay', 1, 600) * 1000;
+      kernel.schedule(again, 'platform', 'SIGTERM again', () => {
+        const draining = platform.instances().find((i) => i.sigtermAt !== undefined && i.exitedAt === undefined && !i.killed);
+        if (draining) platform.signal(draining.id, 'SIGTERM');
+      });
+    }
+  }
+  scheduleTownRestarts(kernel, dice, () => observer.restartTown());
+  schedulePartitions(kernel, dice, network, evictAt);
+  applyNetworkFaults(kernel, dice, network);
+
+  const duration = scenario.durationMinutes * MINUTE;
+  installInvariants(kernel, observer, {
+    scenario,
+    evictAt,
+    healAt: dice.plan.healAt,
+    endAt: duration,
+  });
+
+  return {
+    kernel,
+    scenario,
+    storage,
+    town,
+    network,
+    platform,
+    remote,
+    dice,
+    observer,
+    instances,
+    rigs,
+    run: async () => {
+      const result = await kernel.run(duration);
+      if (!result.violation) await observer.finalChecks(duration);
+      return kernel.result();
+    },
+  };
+}
+
+async function userStartAgent(fetch: Fetch, agentId: string, role: 'mayor' | 'triage', rigId: string, kernel: Kernel): Promise<void> {
+  const body = { townId: TOWN_ID, rigId, agentId, role, beadId: `${role}-session`, prompt: `you are the ${role}`, branch: 'main' };
+  try {
+    const response = await fetch(
+      new Request('http://container/agents/start', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }),
+    );
+    kernel.trace('user', `started ${role}`, { agentId, status: response.status });
+  } catch (error) {
+    kernel.trace('user', `could not start ${role}`, { agentId, error: String(error) });
+  }
+}
+
+/** The `worker.hang` fault: the worker sits on a container-eviction notify, before or after recording it. */
+function workerWithFaults(handler: HttpHandler, kernel: Kernel, dice: FaultDice): HttpHandler {
+  return async (request) => {
+    if (request.method === 'POST' && request.url.endsWith('/container-eviction') && dice.roll('worker.hang')) {
+      if (kernel.choices.chance('fault.worker.hang.after-record', 0.5)) {
+        kernel.trace('worker', 'hangs after recording the eviction');
+        await handler(request);
+      } else {
+        kernel.trace('worker', 'hangs before recording the eviction');
+      }
+      return new Promise<Response>(() => {});
+    }
+    return handler(request);
+  };
+}
+
+function scheduleTownRestarts(kernel: Kernel, dice: FaultDice, restart: () => Promise<void>): void {
+  if (!dice.enabled('town.restart')) return;
+  // Opportunities every 30 s until healing; each may restart the TownDO.
+  for (let at = 30_000; at < dice.plan.healAt; at += 30_000) {
+    kernel.schedule(at, 'platform', 'TownDO restart?', async () => {
+      if (dice.roll('town.restart')) await restart();
+    });
+  }
+}
+
+function schedulePartitions(kernel: Kernel, dice: FaultDice, network: Network, evictAt: number | undefined): void {
+  if (!dice.enabled('net.partition')) return;
+  for (let at = 60_000; at < dice.plan.healAt; at += 60_000) {
+    kernel.schedule(at, 'net', 'partition?', () => {
+      if (!dice.roll('net.partition')) return;
+      const lasts = kernel.choices.int('fault.net.partition.seconds', 5, 180) * 1000;
+      kernel.trace('net', 'partition container <-> worker', { seconds: lasts / 1000 });
+      network.partition('container', 'worker');
+      kernel.schedule(Math.min(lasts, Math.max(0, dice.plan.healAt - at)), 'net', 'partition heals', () => network.heal('container', 'worker'));
+    });
+  }
+  void evictAt;
+}
+
+function applyNetworkFaults(kernel: Kernel, dice: FaultDice, network: Network): void {
+  network.setFaults({
+    loss: dice.rate('net.loss'),
+    duplicate: dice.rate('net.duplicate'),
+    hang: dice.rate('net.hang'),
+    slow: dice.rate('net.slow'),
+    slowMs: { min: 100, max: 20_000 },
+  });
+  kernel.schedule(dice.plan.healAt, 'net', 'faults heal', () => {
+    network.setFaults({ loss: 0, duplicate: 0, hang: 0, slow: 0 });
+    network.healAll();
+  });
+}
