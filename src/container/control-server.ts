@@ -1,0 +1,59 @@
+/**
+ * The container's control server, the TownDO's way in: health (with the nonce hand-off), agent
+ * starts and messages. Same envelope and 4xx rules as the worker.
+ */
+import { Hono } from 'hono';
+import { z } from 'zod';
+import type { Clock, HttpHandler, Logger } from '../ports.ts';
+import { fail, ok, readJson, useEnvelope } from '../http/envelope.ts';
+import type { DrainAcknowledger } from './drain-ack.ts';
+import { AgentConflictError, type ProcessManager } from './process-manager.ts';
+
+const StartBody = z.object({
+  townId: z.string().min(1),
+  rigId: z.string().min(1),
+  agentId: z.string().min(1),
+  role: z.enum(['polecat', 'refinery', 'mayor', 'triage']),
+  beadId: z.string().min(1),
+  prompt: z.string(),
+  remoteUrl: z.string().min(1).optional(),
+  branch: z.string().min(1),
+});
+const MessageBody = z.object({ message: z.string().min(1) });
+
+export function createControlServer(deps: {
+  manager: ProcessManager;
+  acknowledger: DrainAcknowledger;
+  clock: Clock;
+  logger: Logger;
+  startedAt: number;
+}): HttpHandler {
+  const app = new Hono();
+  useEnvelope(app, (error) => deps.logger.error('unexpected error in the control server', { error: String(error) }));
+
+  app.get('/health', (c) => {
+    const nonce = c.req.header('x-drain-nonce');
+    const townId = c.req.header('x-town-id');
+    // The town's way to reach an idle replacement, which has no agents and sends no heartbeats.
+    if (nonce && townId) deps.acknowledger.acknowledge(townId, nonce);
+    return ok(c, { status: 'ok', agents: deps.manager.registry.live().length, uptime: deps.clock.now() - deps.startedAt });
+  });
+
+  app.post('/agents/start', async (c) => {
+    const body = await readJson(c, StartBody);
+    try {
+      return ok(c, await deps.manager.startAgent(body));
+    } catch (error) {
+      if (error instanceof AgentConflictError) return fail(409, error.message);
+      return fail(502, `agent failed to start: ${String(error)}`);
+    }
+  });
+
+  app.post('/agents/:agentId/message', async (c) => {
+    const { message } = await readJson(c, MessageBody);
+    const delivered = await deps.manager.sendMessage(c.req.param('agentId'), message);
+    return delivered ? ok(c, { delivered: true }) : fail(404, `no running agent ${c.req.param('agentId')}`);
+  });
+
+  return (request) => Promise.resolve(app.fetch(request));
+}

@@ -1,0 +1,116 @@
+/**
+ * drainAll: what the container does between SIGTERM and exit, in four phases.
+ *   1. notify the town (10 s timeout), so the reconciler stops dispatching;
+ *   2. nudge running polecats and refineries to commit, push and call gt_done;
+ *   3. wait (poll every 5 s, up to 10 minutes) for them to finish;
+ *   4. force-save the stragglers: freeze all of them first, then snapshot only the frozen ones.
+ * It never throws: every phase is guarded, so the caller always reaches stopAll and exit.
+ */
+import type { Clock, GitWorkspace, Logger } from '../ports.ts';
+import { abortAfter, sleep } from '../lib/timeout.ts';
+import type { AgentProcess, AgentRegistry } from './agents.ts';
+import { DRAIN_POLL_MS, DRAIN_WAIT_LIMIT_MS, NOTIFY_TIMEOUT_MS, NUDGE_MESSAGES } from './constants.ts';
+import type { IdleTimers } from './idle-timers.ts';
+import { snapshotWorkspace } from './snapshot.ts';
+import type { WorkerClient } from './worker-client.ts';
+
+export interface DrainContext {
+  registry: AgentRegistry;
+  idleTimers: IdleTimers;
+  townId: () => string | undefined;
+  worker: WorkerClient;
+  git: GitWorkspace;
+  clock: Clock;
+  logger: Logger;
+}
+
+export async function drainAll(ctx: DrainContext): Promise<void> {
+  await guarded(ctx, 'notify', () => notifyTown(ctx));
+  await guarded(ctx, 'nudge', () => nudgeAgents(ctx));
+  await guarded(ctx, 'wait', () => waitForAgents(ctx));
+  await guarded(ctx, 'force-save', () => forceSaveStragglers(ctx));
+}
+
+async function guarded(ctx: DrainContext, phase: string, run: () => Promise<void>): Promise<void> {
+  try {
+    await run();
+  } catch (error) {
+    ctx.logger.error(`drain phase ${phase} failed; continuing`, { error: String(error) });
+  }
+}
+
+/** Phase 1. A hung worker must not stall the drain: the call is abandoned after 10 s. */
+export async function notifyTown(ctx: DrainContext): Promise<void> {
+  const townId = ctx.townId();
+  if (!townId) {
+    ctx.logger.info('no agents: nobody to notify of the eviction');
+    return;
+  }
+  const timeout = abortAfter(ctx.clock, NOTIFY_TIMEOUT_MS, 'eviction notify timed out');
+  try {
+    const response = await ctx.worker.post(`/api/towns/${townId}/container-eviction`, undefined, timeout.signal);
+    if (!response.ok) ctx.logger.warn('eviction notify refused', { status: response.status });
+  } catch (error) {
+    ctx.logger.warn('eviction notify failed; draining anyway', { error: String(error) });
+  } finally {
+    timeout.cancel();
+  }
+}
+
+/**
+ * Phase 2. The idle timer goes first: one armed before SIGTERM would otherwise fire during the
+ * nudge and end the agent as completed half-way through its commit and push.
+ */
+export async function nudgeAgents(ctx: DrainContext): Promise<void> {
+  for (const agent of ctx.registry.all()) {
+    if (agent.status !== 'running' || (agent.role !== 'polecat' && agent.role !== 'refinery')) continue;
+    ctx.idleTimers.clear(agent.agentId);
+    try {
+      await agent.session?.sendMessage(NUDGE_MESSAGES[agent.role]);
+    } catch (error) {
+      ctx.logger.warn('nudge failed', { agent: agent.agentId, error: String(error) });
+    }
+  }
+}
+
+/** Phase 3. */
+export async function waitForAgents(ctx: DrainContext): Promise<void> {
+  const deadline = ctx.clock.now() + DRAIN_WAIT_LIMIT_MS;
+  while (ctx.registry.all().some((a) => a.status === 'running') && ctx.clock.now() < deadline) {
+    await sleep(ctx.clock, DRAIN_POLL_MS);
+  }
+}
+
+/**
+ * Phase 4. Every straggler is frozen before any snapshot starts, so git never races a live
+ * session or its idle timer; an agent whose freeze failed may still be acting and is not
+ * snapshotted at all. Snapshots run one at a time; one failure does not stop the next.
+ */
+export async function forceSaveStragglers(ctx: DrainContext): Promise<void> {
+  const stragglers = ctx.registry.all().filter((a) => a.status === 'running');
+  const frozen: AgentProcess[] = [];
+  for (const agent of stragglers) {
+    try {
+      await freeze(ctx, agent);
+      frozen.push(agent);
+    } catch (error) {
+      ctx.logger.error('could not freeze agent; skipping its snapshot', { agent: agent.agentId, error: String(error) });
+    }
+  }
+  for (const agent of frozen) {
+    try {
+      await snapshotWorkspace(ctx.git, agent.workdir, ctx.logger);
+      ctx.logger.info('WIP snapshot saved', { agent: agent.agentId });
+    } catch (error) {
+      ctx.logger.error('WIP snapshot failed', { agent: agent.agentId, error: String(error) });
+    }
+  }
+}
+
+async function freeze(ctx: DrainContext, agent: AgentProcess): Promise<void> {
+  ctx.idleTimers.clear(agent.agentId);
+  agent.subscription?.abort();
+  await agent.session?.abort();
+  agent.status = 'exited';
+  agent.exitReason = 'container eviction';
+}

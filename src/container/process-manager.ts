@@ -1,0 +1,154 @@
+/**
+ * The process manager: starts agents in their workspaces, follows their sessions, ends them
+ * through the normal completion path (idle -> idle timer -> exited -> completed report), and
+ * shuts everything down on drain or stop.
+ */
+import type { AgentRole, AgentSessions, Clock, GitWorkspace, Logger, SessionEvent } from '../ports.ts';
+import { AgentRegistry, isLive, viewOf, type AgentProcess, type AgentView } from './agents.ts';
+import { IDLE_TIMEOUT_MS } from './constants.ts';
+import { drainAll } from './drain.ts';
+import { IdleTimers } from './idle-timers.ts';
+import { agentPath, type WorkerClient } from './worker-client.ts';
+
+export interface StartRequest {
+  townId: string;
+  rigId: string;
+  agentId: string;
+  role: AgentRole;
+  beadId: string;
+  prompt: string;
+  remoteUrl?: string | undefined;
+  branch: string;
+}
+
+export interface ProcessManagerDeps {
+  clock: Clock;
+  git: GitWorkspace;
+  sessions: AgentSessions;
+  worker: WorkerClient;
+  logger: Logger;
+  workRoot: string;
+}
+
+export class AgentConflictError extends Error {
+  override readonly name = 'AgentConflictError';
+}
+
+export class ProcessManager {
+  readonly registry = new AgentRegistry();
+  readonly idleTimers: IdleTimers;
+
+  constructor(private readonly deps: ProcessManagerDeps) {
+    this.idleTimers = new IdleTimers(deps.clock);
+  }
+
+  agents(): AgentView[] {
+    return this.registry.views();
+  }
+
+  /** Any town id this container has served (the container learns its town from its agents). */
+  townId(): string | undefined {
+    return this.registry.all()[0]?.townId;
+  }
+
+  async startAgent(request: StartRequest): Promise<AgentView> {
+    const existing = this.registry.get(request.agentId);
+    if (existing && isLive(existing)) throw new AgentConflictError(`agent ${request.agentId} is already ${existing.status}`);
+    const agent: AgentProcess = {
+      agentId: request.agentId,
+      rigId: request.rigId,
+      townId: request.townId,
+      role: request.role,
+      beadId: request.beadId,
+      workdir: `${this.deps.workRoot}/${request.agentId}`,
+      status: 'starting',
+    };
+    this.registry.add(agent);
+    try {
+      await this.deps.git.prepare({ dir: agent.workdir, branch: request.branch, ...(request.remoteUrl ? { remoteUrl: request.remoteUrl } : {}) });
+      const session = await this.deps.sessions.start({ agentId: agent.agentId, role: agent.role, workdir: agent.workdir, prompt: request.prompt });
+      // Stopped while it was starting (a drain froze it, or a shutdown): do not bring it to life.
+      if (agent.status !== 'starting') {
+        await session.abort().catch(() => undefined);
+        return viewOf(agent);
+      }
+      agent.session = session;
+      agent.subscription = new AbortController();
+      session.subscribe((event) => this.onSessionEvent(agent, event), agent.subscription.signal);
+      agent.status = 'running';
+    } catch (error) {
+      agent.status = 'failed';
+      agent.exitReason = 'start failed';
+      this.deps.logger.error('agent failed to start', { agent: agent.agentId, error: String(error) });
+      throw error;
+    }
+    return viewOf(agent);
+  }
+
+  async sendMessage(agentId: string, text: string): Promise<boolean> {
+    const agent = this.registry.get(agentId);
+    if (!agent?.session || agent.status !== 'running') return false;
+    await agent.session.sendMessage(text);
+    return true;
+  }
+
+  private onSessionEvent(agent: AgentProcess, event: SessionEvent): void {
+    if (agent.status !== 'running') return;
+    switch (event.type) {
+      case 'busy':
+        this.idleTimers.clear(agent.agentId);
+        return;
+      case 'idle': {
+        const timeout = agent.role === 'mayor' ? undefined : IDLE_TIMEOUT_MS[agent.role];
+        if (timeout !== undefined) this.idleTimers.arm(agent.agentId, timeout, () => void this.completeIdle(agent));
+        return;
+      }
+      case 'gt_done':
+        void this.report(agent, 'done', { ...(event.branch ? { branch: event.branch } : {}), ...(event.summary ? { summary: event.summary } : {}) });
+        return;
+    }
+  }
+
+  /** The normal completion path: the idle timer fired while the agent was still running. */
+  private async completeIdle(agent: AgentProcess): Promise<void> {
+    if (agent.status !== 'running') return;
+    agent.status = 'exited';
+    agent.exitReason = 'completed';
+    agent.subscription?.abort();
+    await this.report(agent, 'completed', { reason: 'completed' });
+    await agent.session?.close().catch((error: unknown) => this.deps.logger.warn('closing a session failed', { agent: agent.agentId, error: String(error) }));
+  }
+
+  private async report(agent: AgentProcess, what: 'done' | 'completed', body: unknown): Promise<void> {
+    try {
+      const response = await this.deps.worker.post(`${agentPath(agent.townId, agent.rigId, agent.agentId)}/${what}`, body);
+      if (!response.ok) this.deps.logger.warn(`agent ${what} report refused`, { agent: agent.agentId, status: response.status });
+    } catch (error) {
+      this.deps.logger.warn(`agent ${what} report failed`, { agent: agent.agentId, error: String(error) });
+    }
+  }
+
+  /** The graceful eviction drain (see drain.ts). Never throws. */
+  drainAll(): Promise<void> {
+    return drainAll({ registry: this.registry, idleTimers: this.idleTimers, townId: () => this.townId(), ...this.deps });
+  }
+
+  /**
+   * Immediate shutdown: every timer, subscription and session stopped, every agent still alive
+   * marked exited. Reports nothing to the town: heartbeats simply stop.
+   */
+  async stopAll(): Promise<void> {
+    this.idleTimers.clearAll();
+    for (const agent of this.registry.all()) {
+      agent.subscription?.abort();
+      if (isLive(agent) || agent.status === 'stopping') {
+        agent.status = 'exited';
+        agent.exitReason = 'container shutdown';
+      }
+      const session = agent.session;
+      if (!session) continue;
+      await session.abort().catch(() => undefined);
+      await session.close().catch(() => undefined);
+    }
+  }
+}

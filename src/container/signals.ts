@@ -1,0 +1,27 @@
+/**
+ * Signal handling. SIGTERM is the platform's eviction: drain, then stop and exit. SIGINT is local
+ * development: stop and exit at once, no drain.
+ */
+import type { Logger, ProcessPort } from '../ports.ts';
+
+export interface Lifecycle {
+  stopHeartbeat(): void;
+  drainAll(): Promise<void>;
+  stopAll(): Promise<void>;
+}
+
+export function installSignalHandlers(process: ProcessPort, lifecycle: Lifecycle, logger: Logger): void {
+  process.onSignal('SIGTERM', () => {
+    logger.warn('SIGTERM: draining before exit');
+    lifecycle.stopHeartbeat();
+    void lifecycle
+      .drainAll()
+      .then(() => lifecycle.stopAll())
+      .finally(() => process.exit(0));
+  });
+  process.onSignal('SIGINT', () => {
+    logger.warn('SIGINT: stopping without drain');
+    lifecycle.stopHeartbeat();
+    void lifecycle.stopAll().finally(() => process.exit(0));
+  });
+}
