@@ -27,18 +27,32 @@ export const real = {
 
 const thisFile = fileURLToPath(import.meta.url);
 
-/** The first stack frame outside this file, as `file:line:column`, or undefined. */
+/**
+ * The first stack frame outside this file, as `file:line:column`, or undefined. Reads V8's
+ * structured call sites from a short stack: formatting full (source-mapped) stack traces on every
+ * trapped call (memfs alone calls `new Date()` tens of thousands of times a run) made the guard
+ * the simulator's top cost.
+ */
 function immediateCaller(): string | undefined {
-  const holder: { stack?: string } = {};
-  Error.captureStackTrace(holder, immediateCaller);
-  for (const frame of (holder.stack ?? '').split('\n').slice(1)) {
-    const match = /\(?((?:file:\/\/)?\/[^()]+?):(\d+):(\d+)\)?\s*$/.exec(frame);
-    if (!match?.[1]) continue;
-    const file = match[1].startsWith('file://') ? fileURLToPath(match[1]) : match[1];
-    if (file === thisFile) continue;
-    return `${file}:${match[2]}:${match[3]}`;
+  const previousPrepare = Error.prepareStackTrace;
+  const previousLimit = Error.stackTraceLimit;
+  Error.prepareStackTrace = (_error, callSites) => callSites;
+  Error.stackTraceLimit = 4;
+  const holder: { stack?: NodeJS.CallSite[] } = {};
+  try {
+    Error.captureStackTrace(holder, immediateCaller);
+    for (const site of holder.stack ?? []) {
+      const name = site.getFileName();
+      if (!name) continue;
+      const file = name.startsWith('file://') ? fileURLToPath(name) : name;
+      if (file === thisFile) continue;
+      return `${file}:${site.getLineNumber()}:${site.getColumnNumber()}`;
+    }
+    return undefined;
+  } finally {
+    Error.prepareStackTrace = previousPrepare;
+    Error.stackTraceLimit = previousLimit;
   }
-  return undefined;
 }
 
 let active: { listener: LeakListener; watched: readonly string[] } | undefined;

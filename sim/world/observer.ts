@@ -48,10 +48,10 @@ export class Observer {
   private instances!: Map<string, InstanceParts>;
   private remote!: GitRemote;
   private rigs!: { rigId: string; repo: string }[];
+  /** Per instance and agent, how many times it was started: each start is a new run that ends once. */
+  private readonly starts = new Map<string, number>();
   private readonly agentRuns = new Map<string, AgentRun>();
   private readonly runningAtSigterm = new Map<string, RunningAtSigterm[]>();
-  /** `repo:branch` pairs whose push an injected fault broke: no-lost-work cannot hold for them. */
-  private readonly excusedPushes = new Set<string>();
   private readonly lastDispatch = new Map<string, number>();
   readonly sigintInstances = new Set<string>();
   /** End-of-run liveness checks, installed by the invariants. */
@@ -136,6 +136,9 @@ export class Observer {
     return async (request) => {
       const response = await handler(request);
       if (request.method === 'POST' && new URL(request.url).pathname === '/agents/start' && response.ok) {
+        const { agentId } = (await response.clone().json()).data as { agentId: string };
+        const key = `${instanceId}/${agentId}`;
+        this.starts.set(key, (this.starts.get(key) ?? 0) + 1);
         const info = this.platform.instances().find((i) => i.id === instanceId);
         if (info?.sigtermAt !== undefined) {
           this.violate('no-start-after-sigterm', `no agent started in ${instanceId} after its SIGTERM`, `${instanceId} accepted an agent start ${this.ago(info.sigtermAt)} after SIGTERM`);
@@ -169,7 +172,7 @@ export class Observer {
   }
 
   private recordEnd(instanceId: string, agentId: string, how: 'completed' | 'snapshot'): void {
-    const key = `${instanceId}/${agentId}`;
+    const key = `${instanceId}/${agentId}#${this.starts.get(`${instanceId}/${agentId}`) ?? 0}`;
     const run = this.agentRuns.get(key) ?? { completedReports: 0, snapshotted: false };
     if (how === 'completed') run.completedReports++;
     else run.snapshotted = true;
@@ -198,11 +201,6 @@ export class Observer {
       }
     }
     if (event.kind === 'exit' || event.kind === 'killed') void this.checkNoLostWork(event.id);
-  }
-
-  /** A push of this branch was failed by an injected fault: its work cannot be on the remote. */
-  excusePush(repo: string, branch: string): void {
-    this.excusedPushes.add(`${repo}:${branch}`);
   }
 
   /** Records a dispatch the town made, for work-resumes. */
@@ -239,7 +237,8 @@ export class Observer {
     const rig = this.rigs.find((r) => r.rigId === agent.rigId);
     const branch = await currentBranch(parts.fs.fs, agent.workdir);
     if (!rig || !branch) return undefined;
-    if (this.excusedPushes.has(`${rig.repo}:${branch}`)) return parts.agents.written(agent.agentId);
+    // A push an injected fault broke cannot have put the work on the remote: not the protocol's fault.
+    if (this.remote.faultedPushes.has(`${rig.repo}:${branch}`)) return parts.agents.written(agent.agentId);
     return (await this.remote.readBranch(rig.repo, branch))?.files;
   }
 

@@ -85,10 +85,11 @@ export async function buildWorld(options: WorldOptions): Promise<World> {
 
   // --- git remote: one repository per rig ----------------------------------------------------
   const remote = createGitRemote({
+    now: () => kernel.now(),
     delay: (ms: number) => kernel.sleep(ms, 'git', 'git request'),
     latencyMs: () => kernel.choices.int('git.latency', 5, 200),
     faults: {
-      onPush: (repo: string) => {
+      onPush: () => {
         if (dice.roll('git.push-hang')) return 'hang';
         if (dice.roll('git.push-fail')) return 'fail';
         if (dice.roll('git.push-reject')) return 'reject';
@@ -100,7 +101,7 @@ export async function buildWorld(options: WorldOptions): Promise<World> {
   for (const rig of rigs) await remote.createRepo(rig.repo, { files: { 'README.md': `# ${rig.rigId}\n` } });
 
   // --- network and the town --------------------------------------------------------------------
-  const network = createNetwork(kernel, { latencyMs: scenario.network.latencyMs });
+  const network = createNetwork(kernel, { latencyMs: scenario.network.latencyMs, traceExchange: worthTracing });
   const observer = new Observer(kernel, dice);
   const storage = await createFakeStorage();
   const townFetch = observer.watchTownDispatches(network.fetchFor('town'));
@@ -142,7 +143,7 @@ export async function buildWorld(options: WorldOptions): Promise<World> {
     boot: (ctx) => {
       const fs = createVirtualFs({ now: () => ctx.clock.now() });
       const git = createIsomorphicGitWorkspace({ fs: fs.fs, http: remote.http, clock: ctx.clock });
-      const agents = createAgentModels(kernel, { fs, git, dice, actorPrefix: ctx.id });
+      const agents = createAgentModels(kernel, { clock: ctx.clock, fs, git, faults: (kind) => dice.roll(kind), actor: ctx.id });
       const container = createContainer(
         { workerUrl: 'http://worker', containerToken, workRoot: WORK_ROOT },
         {
@@ -214,7 +215,7 @@ export async function buildWorld(options: WorldOptions): Promise<World> {
     }
   }
   scheduleTownRestarts(kernel, dice, () => observer.restartTown());
-  schedulePartitions(kernel, dice, network, evictAt);
+  schedulePartitions(kernel, dice, network);
   applyNetworkFaults(kernel, dice, network);
 
   const duration = scenario.durationMinutes * MINUTE;
@@ -243,6 +244,14 @@ export async function buildWorld(options: WorldOptions): Promise<World> {
       return kernel.result();
     },
   };
+}
+
+/** Routine traffic (plain health checks, heartbeats) would drown the trace: keep what carries the protocol. */
+function worthTracing(request: Request, response: Response): boolean {
+  const path = new URL(request.url).pathname;
+  if (path === '/health') return request.headers.has('x-drain-nonce') || !response.ok;
+  if (path.endsWith('/heartbeat')) return !response.ok;
+  return true;
 }
 
 async function userStartAgent(fetch: Fetch, agentId: string, role: 'mayor' | 'triage', rigId: string, kernel: Kernel): Promise<void> {
@@ -283,7 +292,7 @@ function scheduleTownRestarts(kernel: Kernel, dice: FaultDice, restart: () => Pr
   }
 }
 
-function schedulePartitions(kernel: Kernel, dice: FaultDice, network: Network, evictAt: number | undefined): void {
+function schedulePartitions(kernel: Kernel, dice: FaultDice, network: Network): void {
   if (!dice.enabled('net.partition')) return;
   for (let at = 60_000; at < dice.plan.healAt; at += 60_000) {
     kernel.schedule(at, 'net', 'partition?', () => {
@@ -294,7 +303,6 @@ function schedulePartitions(kernel: Kernel, dice: FaultDice, network: Network, e
       kernel.schedule(Math.min(lasts, Math.max(0, dice.plan.healAt - at)), 'net', 'partition heals', () => network.heal('container', 'worker'));
     });
   }
-  void evictAt;
 }
 
 function applyNetworkFaults(kernel: Kernel, dice: FaultDice, network: Network): void {

@@ -23,6 +23,13 @@ export function createIsomorphicGitWorkspace(deps: IsomorphicGitDeps): GitWorksp
 
   return {
     async prepare({ dir, remoteUrl, branch }) {
+      // An agent dispatched again into the same container finds its workspace already there.
+      if (await isRepository(fs, dir)) {
+        const branches = await git.listBranches({ fs, dir });
+        if (!branches.includes(branch)) await git.branch({ fs, dir, ref: branch });
+        await git.checkout({ fs, dir, ref: branch });
+        return;
+      }
       if (remoteUrl) {
         await git.clone({ fs, http, dir, url: remoteUrl, singleBranch: true });
         await git.branch({ fs, dir, ref: branch, checkout: true });
@@ -69,4 +76,13 @@ export function createIsomorphicGitWorkspace(deps: IsomorphicGitDeps): GitWorksp
       await git.setConfig({ fs, dir, path: `branch.${branch}.merge`, value: `refs/heads/${branch}` });
     },
   };
+}
+
+async function isRepository(fs: never, dir: string): Promise<boolean> {
+  try {
+    await git.resolveRef({ fs, dir, ref: 'HEAD' });
+    return true;
+  } catch {
+    return false;
+  }
 }

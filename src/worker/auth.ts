@@ -19,7 +19,7 @@ export type TokenCheck = { ok: true; claims: ContainerClaims } | { ok: false; st
 
 export function signContainerToken(claims: { townId: string; userId: string }, secret: string, nowMs: number): string {
   const iat = Math.floor(nowMs / 1000);
-  return jwt.sign({ ...claims, scope: 'container', iat, exp: iat + CONTAINER_TOKEN_MAX_AGE_SECONDS }, secret, { algorithm: 'HS256', noTimestamp: true });
+  return jwt.sign({ ...claims, scope: 'container', iat, exp: iat + CONTAINER_TOKEN_MAX_AGE_SECONDS }, secret, { algorithm: 'HS256' });
 }
 
 /** Checks an `Authorization` header for a container token of `townId`. */
