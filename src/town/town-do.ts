@@ -10,6 +10,7 @@ import {
   DISPATCH_BACKOFF_MS,
   DRAIN_EXPIRY_MS,
   MAX_DISPATCH_ATTEMPTS,
+  NONCE_HANDOFF_DELAY_MS,
 } from './constants.ts';
 import { DrainState, type DrainSnapshot } from './drain-state.ts';
 import { ensureContainerReady } from './ensure-container-ready.ts';
@@ -128,6 +129,12 @@ export class TownDO implements TownRpc {
     return true;
   }
 
+  /** The nonce, once the drain is old enough for the old container to be gone; else null. */
+  private handoffNonce(): string | null {
+    const age = this.drain.age(this.now());
+    return age !== null && age > NONCE_HANDOFF_DELAY_MS ? this.drain.snapshot.drainNonce : null;
+  }
+
   async isDraining(): Promise<boolean> {
     return this.drain.snapshot.draining;
   }
@@ -139,7 +146,9 @@ export class TownDO implements TownRpc {
   /**
    * Proof of life from an agent. Returns the drain nonce read in the same step as the touch, so no
    * eviction can land between the two. It never clears the drain: the old container keeps
-   * heartbeating while it drains.
+   * heartbeating while it drains. And the nonce is handed out only after the hand-off delay, as
+   * on the health check: a heartbeat the old container sent just before SIGTERM can land after
+   * the eviction was recorded, and must not carry the nonce back to it.
    */
   async touchAgentHeartbeat(agentId: string, _watermark?: number): Promise<{ drainNonce: string | null }> {
     const agent = this.store.agent(agentId);
@@ -147,7 +156,7 @@ export class TownDO implements TownRpc {
       this.store.touchAgent(agentId, this.now());
       if (agent.status === 'idle') this.store.setAgentStatus(agentId, 'working');
     }
-    return { drainNonce: this.drain.snapshot.draining ? this.drain.snapshot.drainNonce : null };
+    return { drainNonce: this.handoffNonce() };
   }
 
   async agentDone(agentId: string, report: AgentDoneReport): Promise<void> {

@@ -6,7 +6,7 @@
 import { Hono } from 'hono';
 import type { Clock, HttpHandler, Logger, TownDirectory } from '../ports.ts';
 import { fail, ok, readJson, useEnvelope } from '../http/envelope.ts';
-import { checkContainerToken } from './auth.ts';
+import { checkContainerToken, containerTokenKey } from './auth.ts';
 import { AgentCompletedBody, AgentDoneBody, ContainerReadyBody, HeartbeatBody } from './schemas.ts';
 
 export interface WorkerDeps {
@@ -18,10 +18,11 @@ export interface WorkerDeps {
 
 export function createWorkerApp(deps: WorkerDeps): { fetch: HttpHandler } {
   const app = new Hono();
+  const tokenKey = containerTokenKey(deps.tokenSecret);
   useEnvelope(app, (error) => deps.logger.error('unexpected error in the worker', { error: String(error) }));
 
   app.use('/api/towns/:townId/*', async (c, next) => {
-    const check = checkContainerToken(c.req.header('authorization'), c.req.param('townId'), deps.tokenSecret, deps.clock.now());
+    const check = checkContainerToken(c.req.header('authorization'), c.req.param('townId'), tokenKey, deps.clock.now());
     if (!check.ok) return fail(check.status, check.error);
     await next();
   });

@@ -3,6 +3,7 @@
  * Verification uses `jsonwebtoken` (synchronous HMAC from node:crypto) with the time taken from the
  * clock port, never the real clock; WebCrypto-based libraries would complete on the thread pool.
  */
+import { createSecretKey, type KeyObject } from 'node:crypto';
 import jwt from 'jsonwebtoken';
 import { z } from 'zod';
 
@@ -22,8 +23,13 @@ export function signContainerToken(claims: { townId: string; userId: string }, s
   return jwt.sign({ ...claims, scope: 'container', iat, exp: iat + CONTAINER_TOKEN_MAX_AGE_SECONDS }, secret, { algorithm: 'HS256' });
 }
 
+/** The HMAC key, built once: building it on every request was the worker's top cost. */
+export function containerTokenKey(secret: string): KeyObject {
+  return createSecretKey(Buffer.from(secret, 'utf8'));
+}
+
 /** Checks an `Authorization` header for a container token of `townId`. */
-export function checkContainerToken(header: string | undefined, townId: string, secret: string, nowMs: number): TokenCheck {
+export function checkContainerToken(header: string | undefined, townId: string, secret: string | KeyObject, nowMs: number): TokenCheck {
   const match = header ? /^Bearer\s+(\S+)$/i.exec(header) : null;
   if (!match?.[1]) return { ok: false, status: 401, error: 'missing bearer token' };
   let payload: unknown;

@@ -7,6 +7,7 @@
  */
 import { Volume } from 'memfs';
 import type { PromiseFsClient } from 'isomorphic-git';
+import { trusted } from '../../kernel/guard.ts';
 
 export interface VirtualFs {
   /** The isomorphic-git fs client (`{ promises }`). */
@@ -53,9 +54,10 @@ export function createVirtualFs(options: { now: () => number }): VirtualFs {
       isSymbolicLink: () => stats.isSymbolicLink(),
     };
   };
+  // memfs stamps its own times with the real clock; the stamps reported to git come from `stamps`.
   const run = <T>(fn: () => T): Promise<T> => {
     try {
-      return Promise.resolve(fn());
+      return Promise.resolve(trusted(fn));
     } catch (error) {
       return Promise.reject(error);
     }
@@ -94,12 +96,12 @@ export function createVirtualFs(options: { now: () => number }): VirtualFs {
     volume,
     async writeFile(path, content) {
       const dir = path.slice(0, path.lastIndexOf('/'));
-      if (dir) volume.mkdirSync(dir, { recursive: true });
+      if (dir) trusted(() => volume.mkdirSync(dir, { recursive: true }));
       await promises.writeFile(path, content, 'utf8');
     },
     async readFile(path) {
       try {
-        return volume.readFileSync(path, 'utf8') as string;
+        return trusted(() => volume.readFileSync(path, 'utf8') as string);
       } catch {
         return undefined;
       }

@@ -125,16 +125,15 @@ export function createGitRemote(options: GitRemoteOptions = {}): GitRemote {
     return concat([pkt('NAK\n'), sideband ? sideBand(pack) : pack]);
   };
 
-  const receivePack = async (name: string, repo: Repo, body: Uint8Array): Promise<GitHttpResponseParts> => {
-    const { lines, rest } = readPktLines(body);
-    const commands = lines.map((line) => {
+  const parseCommands = (lines: string[]) =>
+    lines.map((line) => {
       const [oldOid, newOid, refWithCaps] = line.replace(/\n$/, '').split(' ') as [string, string, string];
       return { oldOid, newOid, ref: refWithCaps.split('\0')[0] as string };
     });
-    const fault = faults.onPush?.(name, commands.map((c) => c.ref)) ?? 'ok';
-    if (fault !== 'ok') for (const c of commands) faultedPushes.add(`${name}:${c.ref.replace('refs/heads/', '')}`);
-    if (fault === 'hang') return new Promise<never>(() => {});
-    if (fault === 'fail') return { status: 500, body: encoder.encode('remote failure') };
+
+  const receivePack = async (repo: Repo, body: Uint8Array, fault: PushFault): Promise<GitHttpResponseParts> => {
+    const { lines, rest } = readPktLines(body);
+    const commands = parseCommands(lines);
     const fs = repo.vfs.fs;
     const statuses: string[] = [];
     if (rest.length > 0 && fault === 'ok') {
@@ -179,8 +178,14 @@ export function createGitRemote(options: GitRemoteOptions = {}): GitRemote {
       return { status: 200, body: await uploadPack(repo, body), contentType: 'application/x-git-upload-pack-result' };
     }
     if (request.method === 'POST' && rest === 'git-receive-pack') {
+      const refs = parseCommands(readPktLines(body).lines).map((c) => c.ref);
+      const fault = faults.onPush?.(name, refs) ?? 'ok';
+      if (fault !== 'ok') for (const ref of refs) faultedPushes.add(`${name}:${ref.replace('refs/heads/', '')}`);
+      // A hung connection never reaches the repository, so it holds no lock.
+      if (fault === 'hang') return new Promise<never>(() => {});
+      if (fault === 'fail') return { status: 500, body: encoder.encode('remote failure') };
       // One push at a time per repository, so compare-and-swap sees every earlier update.
-      const result = repo.pushes.then(() => receivePack(name, repo, body));
+      const result = repo.pushes.then(() => receivePack(repo, body, fault));
       repo.pushes = result.catch(() => undefined);
       return { ...(await result), contentType: 'application/x-git-receive-pack-result' };
     }
