@@ -13,6 +13,8 @@ export interface AgentProcess {
   workdir: string;
   status: ProcessStatus;
   exitReason?: ExitReason;
+  /** It called gt_done: its work is pushed and it only lingers until its idle timer. */
+  done?: boolean;
   session?: AgentSession;
   /** Aborts the session's event subscription. */
   subscription?: AbortController;

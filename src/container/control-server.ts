@@ -7,7 +7,7 @@ import { z } from 'zod';
 import type { Clock, HttpHandler, Logger } from '../ports.ts';
 import { fail, ok, readJson, useEnvelope } from '../http/envelope.ts';
 import type { DrainAcknowledger } from './drain-ack.ts';
-import { AgentConflictError, type ProcessManager } from './process-manager.ts';
+import { AgentConflictError, ContainerClosingError, type ProcessManager } from './process-manager.ts';
 
 const StartBody = z.object({
   townId: z.string().min(1),
@@ -45,6 +45,7 @@ export function createControlServer(deps: {
       return ok(c, await deps.manager.startAgent(body));
     } catch (error) {
       if (error instanceof AgentConflictError) return fail(409, error.message);
+      if (error instanceof ContainerClosingError) return fail(503, error.message);
       return fail(502, `agent failed to start: ${String(error)}`);
     }
   });

@@ -35,9 +35,16 @@ export class AgentConflictError extends Error {
   override readonly name = 'AgentConflictError';
 }
 
+/** The container is draining or stopping: it takes no new agents. */
+export class ContainerClosingError extends Error {
+  override readonly name = 'ContainerClosingError';
+}
+
 export class ProcessManager {
   readonly registry = new AgentRegistry();
   readonly idleTimers: IdleTimers;
+  /** Set when the drain (or a stop) begins; never cleared: this process is on its way out. */
+  private closing = false;
 
   constructor(private readonly deps: ProcessManagerDeps) {
     this.idleTimers = new IdleTimers(deps.clock);
@@ -53,8 +60,16 @@ export class ProcessManager {
   }
 
   async startAgent(request: StartRequest): Promise<AgentView> {
+    // The town may not know yet (its eviction notify can fail): a closing container must not
+    // take work it would have to abandon.
+    if (this.closing) throw new ContainerClosingError('container is shutting down: no new agents');
     const existing = this.registry.get(request.agentId);
-    if (existing && isLive(existing)) throw new AgentConflictError(`agent ${request.agentId} is already ${existing.status}`);
+    if (existing && isLive(existing)) {
+      // The town re-dispatches an agent as soon as it reports gt_done, while its process lingers
+      // here until the idle timer. That run's work is pushed: it gives way to the new one.
+      if (!existing.done) throw new AgentConflictError(`agent ${request.agentId} is already ${existing.status}`);
+      await this.retire(existing);
+    }
     const agent: AgentProcess = {
       agentId: request.agentId,
       rigId: request.rigId,
@@ -86,6 +101,15 @@ export class ProcessManager {
     return viewOf(agent);
   }
 
+  /** Ends a finished run quietly: the town already knows it is done. */
+  private async retire(agent: AgentProcess): Promise<void> {
+    this.idleTimers.clear(agent.agentId);
+    agent.subscription?.abort();
+    agent.status = 'exited';
+    agent.exitReason = 'completed';
+    await agent.session?.close().catch(() => undefined);
+  }
+
   async sendMessage(agentId: string, text: string): Promise<boolean> {
     const agent = this.registry.get(agentId);
     if (!agent?.session || agent.status !== 'running') return false;
@@ -100,18 +124,26 @@ export class ProcessManager {
         this.idleTimers.clear(agent.agentId);
         return;
       case 'idle': {
+        // While draining, idle is not the end: an agent that goes idle without calling gt_done
+        // still has unsaved work, and must stay running until the drain force-saves it.
         const timeout = agent.role === 'mayor' ? undefined : IDLE_TIMEOUT_MS[agent.role];
-        if (timeout !== undefined) this.idleTimers.arm(agent.agentId, timeout, () => void this.completeIdle(agent));
+        if (timeout !== undefined && !this.closing) this.idleTimers.arm(agent.agentId, timeout, () => void this.complete(agent));
         return;
       }
       case 'gt_done':
-        void this.report(agent, 'done', { ...(event.branch ? { branch: event.branch } : {}), ...(event.summary ? { summary: event.summary } : {}) });
+        agent.done = true;
+        void this.report(agent, 'done', { ...(event.branch ? { branch: event.branch } : {}), ...(event.summary ? { summary: event.summary } : {}) }).then(
+          // While draining, gt_done (work pushed) is the end: no need to wait for an idle timer.
+          async () => {
+            if (this.closing) await this.complete(agent);
+          },
+        );
         return;
     }
   }
 
-  /** The normal completion path: the idle timer fired while the agent was still running. */
-  private async completeIdle(agent: AgentProcess): Promise<void> {
+  /** The normal completion path: idle timer fired (or gt_done while draining), agent still running. */
+  private async complete(agent: AgentProcess): Promise<void> {
     if (agent.status !== 'running') return;
     agent.status = 'exited';
     agent.exitReason = 'completed';
@@ -131,6 +163,7 @@ export class ProcessManager {
 
   /** The graceful eviction drain (see drain.ts). Never throws. */
   drainAll(): Promise<void> {
+    this.closing = true;
     return drainAll({ registry: this.registry, idleTimers: this.idleTimers, townId: () => this.townId(), ...this.deps });
   }
 
@@ -140,6 +173,7 @@ export class ProcessManager {
    * while to abort and close; one that hangs does not hold the exit.
    */
   async stopAll(): Promise<void> {
+    this.closing = true;
     this.idleTimers.clearAll();
     const closing: Promise<unknown>[] = [];
     for (const agent of this.registry.all()) {

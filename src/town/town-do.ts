@@ -258,7 +258,8 @@ export class TownDO implements TownRpc {
     const agent = this.store.agent(agentId);
     if (!agent) return;
     const bead = agent.hookedBeadId ? this.store.bead(agent.hookedBeadId) : undefined;
-    if (bead?.status === 'in_progress') {
+    // Open too: a failed dispatch leaves the bead open but still assigned, waiting for this agent.
+    if (bead && (bead.status === 'in_progress' || bead.status === 'open')) {
       this.store.setBeadStatus(bead.beadId, 'open', now);
       this.store.setBeadAssignee(bead.beadId, null, now);
     }
