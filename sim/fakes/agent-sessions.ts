@@ -81,10 +81,14 @@ class ModelSession implements AgentSession {
     this.timers.add(timer);
   }
 
-  private stop(): void {
-    this.state.live = false;
+  private cancelPending(): void {
     for (const timer of this.timers) this.deps.clock.clearTimeout(timer);
     this.timers.clear();
+  }
+
+  private stop(): void {
+    this.state.live = false;
+    this.cancelPending();
   }
 
   begin(): void {
@@ -123,9 +127,10 @@ class ModelSession implements AgentSession {
     }
   }
 
-  /** Commit, push (when there is a remote), gt_done, idle. */
+  /** Commit, push (when there is a remote), gt_done, idle. Nothing else is written after the commit: gt_done means pushed. */
   private async finish(): Promise<void> {
     this.finishing = true;
+    this.cancelPending();
     this.emit({ type: 'busy' });
     if (!(await this.commit('done'))) return;
     if (await this.deps.git.hasOrigin(this.workdir)) {

@@ -175,7 +175,10 @@ export class Platform {
       instance.sigkill = this.sim.schedule(SIGKILL_AFTER_MS, 'platform', `SIGKILL ${id}`, () => this.kill(instance));
     }
     this.emit({ kind: 'signal', id, signal });
-    for (const handler of instance.handlers.get(signal) ?? []) handler();
+    const handlers = instance.handlers.get(signal) ?? [];
+    // No handler installed yet (still booting): the signal's default action terminates the process.
+    if (handlers.length === 0) return this.exit(instance, signal === 'SIGTERM' ? 143 : 130);
+    for (const handler of handlers) handler();
   }
 
   private exit(instance: Instance, code: number): void {

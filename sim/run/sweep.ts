@@ -53,10 +53,9 @@ export async function sweep(task: SweepTask): Promise<SeedSummary[]> {
   } else {
     const { Piscina } = await import('piscina');
     const pool = new Piscina({
-      filename: new URL('./pool-worker.ts', import.meta.url).href,
+      filename: new URL('./pool-worker.mjs', import.meta.url).href,
       maxThreads: task.jobs,
       minThreads: task.jobs,
-      execArgv: ['--import', 'tsx'],
     });
     try {
       let next = 0;
