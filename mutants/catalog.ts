@@ -1,6 +1,8 @@
 /**
- * The regression corpus: each historical race of the protocol (spec §8), reintroduced into a copy
- * of the real code by a small textual patch, with the invariant expected to catch it.
+ * The regression corpus: each historical race of the protocol (spec §8) and each flaw the
+ * simulator found in the spec's own design (docs/protocol-changes.md), reintroduced into a copy of
+ * the real code by a small textual patch, with the invariant expected to catch it. `src/` is
+ * never touched; mutants/apply.ts fails loudly when a patch stops matching.
  */
 import type { InvariantName } from '../sim/invariants/catalog.ts';
 
@@ -14,11 +16,158 @@ export interface Patch {
 
 export interface Mutant {
   name: string;
-  /** The race of the spec's §8 (or the protocol change of docs/protocol-changes.md) it brings back. */
+  /** The race of the spec's §8, or the protocol change (PC-n in docs/protocol-changes.md), it brings back. */
   race: string;
   description: string;
   expect: InvariantName;
   patches: Patch[];
 }
 
-export const MUTANTS: Mutant[] = [];
+const TOWN = 'src/town/town-do.ts';
+const READY = 'src/town/ensure-container-ready.ts';
+const WORKER = 'src/worker/app.ts';
+const DRAIN = 'src/container/drain.ts';
+const SNAPSHOT = 'src/container/snapshot.ts';
+const MANAGER = 'src/container/process-manager.ts';
+const GIT = 'src/container/git-workspace.ts';
+
+export const MUTANTS: Mutant[] = [
+  {
+    name: 'r1-heartbeat-clears-drain',
+    race: 'R1',
+    description: 'any heartbeat clears the drain, also one from the draining container',
+    expect: 'drain-ends-by-valid-ack',
+    patches: [{ file: TOWN, find: '    return { drainNonce: this.handoffNonce() };', replace: '    if (this.drain.snapshot.draining) await this.drain.clear();\n    return { drainNonce: this.handoffNonce() };' }],
+  },
+  {
+    name: 'r2-nonce-read-in-second-rpc',
+    race: 'R2',
+    description: 'the heartbeat handler touches and reads the nonce in two RPCs; an eviction lands in between',
+    expect: 'drain-ends-by-valid-ack',
+    patches: [
+      {
+        file: WORKER,
+        find: "    const { drainNonce } = await deps.towns(c.req.param('townId')).touchAgentHeartbeat(c.req.param('agentId'), watermark);",
+        replace:
+          "    const town = deps.towns(c.req.param('townId'));\n    await town.touchAgentHeartbeat(c.req.param('agentId'), watermark);\n    const drainNonce = await town.getDrainNonce();",
+      },
+    ],
+  },
+  {
+    name: 'r3-no-health-handoff',
+    race: 'R3',
+    description: 'the nonce reaches a container only through heartbeats, so an idle replacement never acknowledges',
+    expect: 'drain-ends',
+    patches: [{ file: READY, find: "    headers.set('X-Drain-Nonce', drain.drainNonce);\n", replace: '' }],
+  },
+  {
+    name: 'r4-handoff-without-delay',
+    race: 'R4',
+    description: 'every health check carries the nonce, so the draining container acknowledges its own eviction',
+    expect: 'drain-ends-by-valid-ack',
+    patches: [{ file: READY, find: ' && now - drain.drainStartedAt > NONCE_HANDOFF_DELAY_MS', replace: '' }],
+  },
+  {
+    name: 'r5-idle-town-skips-health',
+    race: 'R5',
+    description: 'the idle early return also applies while draining, so an idle town never hands the nonce off',
+    expect: 'drain-ends',
+    patches: [{ file: READY, find: '!town.hasActiveWork && !town.drain.draining &&', replace: '!town.hasActiveWork &&' }],
+  },
+  {
+    name: 'r6-idle-timer-races-nudge',
+    race: 'R6',
+    description: 'the nudge does not clear the idle timer first; it fires mid-commit and ends the agent as completed',
+    expect: 'no-lost-work',
+    patches: [{ file: DRAIN, find: '    ctx.idleTimers.clear(agent.agentId);\n    try {\n      await agent.session?.sendMessage', replace: '    try {\n      await agent.session?.sendMessage' }],
+  },
+  {
+    name: 'r7-snapshot-live-sessions',
+    race: 'R7',
+    description: 'stragglers are snapshotted without being frozen first: git races their live sessions',
+    expect: 'no-snapshot-on-live-worktree',
+    patches: [{ file: DRAIN, find: '      await freeze(ctx, agent);\n', replace: '' }],
+  },
+  {
+    name: 'r8-snapshot-after-failed-freeze',
+    race: 'R8',
+    description: 'an agent whose session abort threw is snapshotted anyway',
+    expect: 'no-snapshot-on-live-worktree',
+    patches: [
+      {
+        file: DRAIN,
+        find: "      ctx.logger.error('could not freeze agent; skipping its snapshot', { agent: agent.agentId, error: String(error) });",
+        replace: "      ctx.logger.error('could not freeze agent', { agent: agent.agentId, error: String(error) });\n      frozen.push(agent);",
+      },
+    ],
+  },
+  {
+    name: 'r9-push-without-upstream',
+    race: 'R9',
+    description: 'a plain push: a fresh branch has no upstream, so the push fails and the WIP dies with the disk',
+    expect: 'snapshot-succeeds',
+    patches: [
+      {
+        file: GIT,
+        find: "      if (!branch) throw new Error('HEAD is detached: nothing to push');",
+        replace:
+          "      if (!branch) throw new Error('HEAD is detached: nothing to push');\n      if (!(await git.getConfig({ fs, dir, path: `branch.${branch}.remote` }))) throw new Error(`fatal: the current branch ${branch} has no upstream branch`);",
+      },
+    ],
+  },
+  {
+    name: 'r10-push-without-origin',
+    race: 'R10',
+    description: 'the snapshot pushes lightweight workspaces too, which have no origin',
+    expect: 'snapshot-succeeds',
+    patches: [
+      {
+        file: SNAPSHOT,
+        find: "  if (!hasOrigin) {\n    logger.warn('workspace has no origin: WIP committed locally only', { dir });\n    return;\n  }\n",
+        replace: '',
+      },
+    ],
+  },
+  {
+    name: 'r11-notify-without-timeout',
+    race: 'R11',
+    description: 'the eviction notify has no timeout: a hung worker stalls the drain until SIGKILL',
+    expect: 'exit-before-sigkill',
+    patches: [{ file: DRAIN, find: '`/api/towns/${townId}/container-eviction`, undefined, timeout.signal)', replace: '`/api/towns/${townId}/container-eviction`, undefined)' }],
+  },
+  {
+    name: 'pc1-unbounded-drain',
+    race: 'PC1',
+    description: "the spec's drain: abort and snapshot unbounded, so a hung session or push keeps the old container alive into the hand-off",
+    expect: 'exit-before-sigkill',
+    patches: [
+      { file: DRAIN, find: "  if (agent.session) await withTimeout(ctx.clock, FREEZE_TIMEOUT_MS, agent.session.abort(), 'session abort');", replace: '  await agent.session?.abort();' },
+      {
+        file: DRAIN,
+        find: "      await withTimeout(ctx.clock, Math.min(SNAPSHOT_TIMEOUT_MS, left), snapshotWorkspace(ctx.git, agent.workdir, ctx.logger), 'WIP snapshot');",
+        replace: '      await snapshotWorkspace(ctx.git, agent.workdir, ctx.logger);',
+      },
+    ],
+  },
+  {
+    name: 'pc2-heartbeat-nonce-at-once',
+    race: 'PC2',
+    description: "the spec's heartbeat: the nonce rides every heartbeat answer while draining, also one the old container sent before SIGTERM",
+    expect: 'drain-ends-by-valid-ack',
+    patches: [{ file: TOWN, find: '    return { drainNonce: this.handoffNonce() };', replace: '    return { drainNonce: this.drain.snapshot.draining ? this.drain.snapshot.drainNonce : null };' }],
+  },
+  {
+    name: 'pc3-draining-container-takes-work',
+    race: 'PC3',
+    description: 'a draining container accepts agent starts (the town does not know when its notify was lost)',
+    expect: 'no-start-after-sigterm',
+    patches: [{ file: MANAGER, find: "    if (this.closing) throw new ContainerClosingError('container is shutting down: no new agents');\n", replace: '' }],
+  },
+  {
+    name: 'pc4-idle-timer-during-drain',
+    race: 'PC4',
+    description: 'idle timers are re-armed during the drain: an agent that ignores the nudge is ended as completed with unsaved work',
+    expect: 'no-lost-work',
+    patches: [{ file: MANAGER, find: 'if (timeout !== undefined && !this.closing)', replace: 'if (timeout !== undefined)' }],
+  },
+];

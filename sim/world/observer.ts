@@ -167,7 +167,18 @@ export class Observer {
         return git.addAll(dir);
       },
       commit: (dir, message, options) => git.commit(dir, message, options),
-      pushHeadSetUpstream: (dir, options) => git.pushHeadSetUpstream(dir, options),
+      pushHeadSetUpstream: async (dir, options) => {
+        try {
+          await git.pushHeadSetUpstream(dir, options);
+        } catch (error) {
+          const branch = await currentBranch(this.instances.get(instanceId)?.fs.fs, dir);
+          const faulted = this.rigs.some((r) => this.remote.faultedPushes.has(`${r.repo}:${branch}`));
+          if (!faulted) {
+            this.violate('snapshot-succeeds', `the WIP push of ${agentIdOf(dir)} to succeed (no fault was injected)`, `it failed: ${String(error)}`);
+          }
+          throw error;
+        }
+      },
     };
   }
 
