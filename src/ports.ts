@@ -10,7 +10,7 @@
 /** Opaque timer handle: Node returns objects, fake-timers returns numbers or objects. */
 export type TimerHandle = unknown;
 
-/** Time and timers. A `@sinonjs/fake-timers` clock satisfies this interface as it is. */
+/** Time and timers, shaped like the timer globals plus `Date.now` (sim/fakes/clock.ts adapts a fake-timers clock). */
 export interface Clock {
   /** Milliseconds since the epoch. */
   now(): number;
