@@ -5,6 +5,7 @@
 import os from 'node:os';
 import type { Violation } from '../kernel/kernel.ts';
 import { loadEngine } from './load-engine.ts';
+import { hashTrace } from '../kernel/trace.ts';
 
 export interface SeedSummary {
   scenario: string;
@@ -13,6 +14,8 @@ export interface SeedSummary {
   steps: number;
   virtualMs: number;
   traceLines: number;
+  /** SHA-256 of the trace's JSON lines: equal hashes mean byte-identical runs. */
+  traceHash: string;
 }
 
 export interface SweepTask {
@@ -91,7 +94,14 @@ export async function runBatch(task: BatchTask): Promise<SeedSummary[]> {
   const out: SeedSummary[] = [];
   for (const seed of task.seeds) {
     const result = await engine.runSeed(scenario, seed);
-    const summary: SeedSummary = { scenario: task.scenario, seed, steps: result.steps, virtualMs: result.virtualMs, traceLines: result.trace.length };
+    const summary: SeedSummary = {
+      scenario: task.scenario,
+      seed,
+      steps: result.steps,
+      virtualMs: result.virtualMs,
+      traceLines: result.trace.length,
+      traceHash: hashTrace(result.trace),
+    };
     if (result.violation) summary.violation = result.violation;
     out.push(summary);
     if (result.violation && task.stopOnFirstViolation) break;
