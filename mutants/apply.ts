@@ -11,7 +11,8 @@ import { fileURLToPath } from 'node:url';
 import { MUTANTS, type Mutant, type Patch } from './catalog.ts';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const COPIED = ['src', 'sim', 'scenarios'] as const;
+// test/ comes along so the unit suite can be run against a mutant (R12).
+const COPIED = ['src', 'sim', 'scenarios', 'test'] as const;
 
 export class MutantError extends Error {
   override readonly name = 'MutantError';

@@ -131,15 +131,15 @@ export const MUTANTS: Mutant[] = [
   {
     name: 'r11-notify-without-timeout',
     race: 'R11',
-    description: 'the eviction notify has no timeout: a hung worker stalls the drain until SIGKILL',
-    expect: 'exit-before-sigkill',
+    description: 'the eviction notify has no timeout: a hung worker stalls the drain, so the old container lives into the hand-off',
+    expect: 'drain-ends-by-valid-ack',
     patches: [{ file: DRAIN, find: '`/api/towns/${townId}/container-eviction`, undefined, timeout.signal)', replace: '`/api/towns/${townId}/container-eviction`, undefined)' }],
   },
   {
     name: 'pc1-unbounded-drain',
     race: 'PC1',
     description: "the spec's drain: abort and snapshot unbounded, so a hung session or push keeps the old container alive into the hand-off",
-    expect: 'exit-before-sigkill',
+    expect: 'drain-ends-by-valid-ack',
     patches: [
       { file: DRAIN, find: "  if (agent.session) await withTimeout(ctx.clock, FREEZE_TIMEOUT_MS, agent.session.abort(), 'session abort');", replace: '  await agent.session?.abort();' },
       {

@@ -1,24 +1,35 @@
 /**
  * Cloudflare Containers for one town. The TownDO's stub requests (`http://container/...`) reach
  * the serving instance; when none is alive, the request boots a fresh one on an empty disk after a
- * cold start. Eviction is SIGTERM, then SIGKILL exactly 15 minutes later if the instance has not
- * exited. A dead instance is gone for good: its timers never fire again, its requests never leave
- * and answers to it are dropped.
+ * cold start (`platform.cold-start`), and waits for it. Eviction is SIGTERM, then SIGKILL exactly
+ * 15 virtual minutes later if the instance has not exited.
+ *
+ * A dead instance (exited or killed) is gone for good: its pending timers are cleared and no
+ * callback of it runs again, its requests never leave, answers to it are dropped, and requests
+ * still inside it end in a connection reset.
+ *
+ * Routing: `old-until-exit` sends stub requests to the old instance until it exits (then the next
+ * request boots the replacement); `new-at-once` sends them, from the eviction on, to a replacement
+ * booted by the next request while the old instance drains.
  */
 import type { Clock, Fetch, HttpHandler, ProcessPort, ProcessSignal, TimerHandle } from '../../src/ports.ts';
 import type { Sim, StepHandle } from '../kernel/api.ts';
-import type { Network } from './network.ts';
+import { ConnectionReset, type Network } from './network.ts';
 
 export const SIGKILL_AFTER_MS = 15 * 60_000;
+
+/** Exit codes of the default signal actions (128 + signal number). */
+const DEFAULT_EXIT_CODE: Record<ProcessSignal, number> = { SIGTERM: 143, SIGINT: 130 };
 
 export type Routing = 'old-until-exit' | 'new-at-once';
 
 export interface InstanceContext {
+  /** `container#1`, `container#2`, ... */
   id: string;
   startedAt: number;
-  /** Stops with the instance. */
+  /** Timers run as steps of `id`; they stop with the instance. */
   clock: Clock;
-  /** Stops with the instance. */
+  /** Requests go out as `id`; they stop with the instance. */
   fetch: Fetch;
   process: ProcessPort;
 }
@@ -40,12 +51,16 @@ export interface InstanceInfo {
 export interface PlatformEvent {
   kind: 'booting' | 'ready' | 'signal' | 'exit' | 'killed';
   id: string;
+  /** Virtual ms since the epoch. */
+  time: number;
   signal?: ProcessSignal;
+  exitCode?: number;
 }
 
 export interface PlatformOptions {
   coldStartMs: { min: number; max: number };
   routing: Routing;
+  /** Builds the instance (its process, on an empty disk) when its cold start is over. */
   boot: (ctx: InstanceContext) => InstanceHandle | Promise<InstanceHandle>;
 }
 
@@ -54,11 +69,15 @@ interface Instance {
   alive: boolean;
   ready: Promise<InstanceHandle>;
   handlers: Map<ProcessSignal, (() => void)[]>;
+  /** Pending timeouts and intervals of the instance's clock, cleared when it dies. */
+  timeouts: Set<TimerHandle>;
+  intervals: Set<TimerHandle>;
+  clock: Clock;
   sigkill?: StepHandle;
 }
 
 export class Platform {
-  private readonly instances_: Instance[] = [];
+  private readonly all: Instance[] = [];
   private readonly listeners: ((event: PlatformEvent) => void)[] = [];
 
   constructor(
@@ -73,135 +92,230 @@ export class Platform {
     this.listeners.push(listener);
   }
 
+  /** Every instance ever booted, oldest first (live objects: they change as the run goes on). */
   instances(): InstanceInfo[] {
-    return this.instances_.map((i) => i.info);
+    return this.all.map((i) => i.info);
   }
+
+  /** The instance stub requests reach now, if any (none: the next request boots one). */
+  serving(): InstanceInfo | undefined {
+    return this.servingInstance()?.info;
+  }
+
+  /** SIGTERM to instance `id`, or to the newest live one; SIGKILL 15 minutes later unless it exits. */
+  evict(id?: string): void {
+    const instance = id !== undefined ? this.find(id) : this.newestAlive();
+    if (!instance?.alive) {
+      this.sim.trace('platform', `evict: no live instance${id !== undefined ? ` ${id}` : ''}`);
+      return;
+    }
+    this.signal(instance.info.id, 'SIGTERM');
+  }
+
+  /**
+   * Delivers a signal. The first SIGTERM arms the SIGKILL; later ones only run the handlers again.
+   * An instance without a handler for the signal (still starting up) takes the default action: it
+   * terminates at once.
+   */
+  signal(id: string, signal: ProcessSignal): void {
+    const instance = this.find(id);
+    if (!instance?.alive) {
+      this.sim.trace('platform', `${signal} -> ${id}: not running`);
+      return;
+    }
+    this.sim.trace('platform', `${signal} -> ${id}`);
+    if (signal === 'SIGTERM' && instance.info.sigtermAt === undefined) {
+      instance.info.sigtermAt = this.sim.now();
+      instance.sigkill = this.sim.schedule(SIGKILL_AFTER_MS, 'platform', `SIGKILL ${id}`, () => this.kill(instance));
+    }
+    this.emit({ kind: 'signal', id, time: this.sim.now(), signal });
+    const handlers = instance.handlers.get(signal);
+    if (!handlers || handlers.length === 0) {
+      this.sim.trace('platform', `${id} has no ${signal} handler: default action`);
+      return this.exit(instance, DEFAULT_EXIT_CODE[signal]);
+    }
+    for (const handler of handlers.slice()) {
+      if (!instance.alive) break;
+      handler();
+    }
+  }
+
+  // ---------------------------------------------------------------------------------------------
 
   private emit(event: PlatformEvent): void {
     for (const listener of this.listeners) listener(event);
   }
 
-  /** The instance the town's requests reach now, if any. */
-  private serving(): Instance | undefined {
-    const alive = this.instances_.filter((i) => i.alive);
-    if (this.options.routing === 'new-at-once') return alive.filter((i) => i.info.sigtermAt === undefined).pop();
-    return alive.pop();
+  private find(id: string): Instance | undefined {
+    return this.all.find((i) => i.info.id === id);
+  }
+
+  private newestAlive(): Instance | undefined {
+    for (let i = this.all.length - 1; i >= 0; i--) {
+      const instance = this.all[i] as Instance;
+      if (instance.alive) return instance;
+    }
+    return undefined;
+  }
+
+  private servingInstance(): Instance | undefined {
+    for (let i = this.all.length - 1; i >= 0; i--) {
+      const instance = this.all[i] as Instance;
+      if (!instance.alive) continue;
+      // new-at-once: an evicted instance no longer takes new requests.
+      if (this.options.routing === 'new-at-once' && instance.info.sigtermAt !== undefined) continue;
+      return instance;
+    }
+    return undefined;
   }
 
   private async route(request: Request): Promise<Response> {
-    const instance = this.serving() ?? this.boot();
-    const { handle } = await instance.ready;
-    if (!instance.alive) throw new TypeError('container instance is gone');
-    return handle(request);
+    const instance = this.servingInstance() ?? this.boot();
+    let handle: HttpHandler;
+    try {
+      ({ handle } = await instance.ready);
+    } catch {
+      throw new ConnectionReset(`${instance.info.id} never came up`);
+    }
+    if (!instance.alive) throw new ConnectionReset(`${instance.info.id} is gone`);
+    const response = await handle(request);
+    // The process died while it held the request: the connection breaks, no answer leaves.
+    if (!instance.alive) throw new ConnectionReset(`${instance.info.id} died`);
+    return response;
   }
 
   private boot(): Instance {
-    const id = `container#${this.instances_.length + 1}`;
+    const id = `container#${this.all.length + 1}`;
     const info: InstanceInfo = { id, startedAt: this.sim.now(), killed: false };
-    const instance: Instance = { info, alive: true, handlers: new Map(), ready: undefined as unknown as Promise<InstanceHandle> };
-    const coldStart = this.sim.choices.int('platform.cold-start', this.options.coldStartMs.min, this.options.coldStartMs.max);
-    this.sim.trace('platform', `boot ${id}`, { coldStartMs: coldStart });
-    this.emit({ kind: 'booting', id });
-    instance.ready = new Promise<InstanceHandle>((resolve, reject) => {
-      this.sim.schedule(coldStart, id, 'cold start done', async () => {
-        try {
-          const handle = await this.options.boot(this.contextFor(instance));
-          info.readyAt = this.sim.now();
-          this.sim.trace('platform', `${id} ready`);
-          this.emit({ kind: 'ready', id });
-          resolve(handle);
-        } catch (error) {
-          reject(error);
-          throw error;
-        }
-      });
+    let resolveReady!: (handle: InstanceHandle) => void;
+    let rejectReady!: (error: unknown) => void;
+    const ready = new Promise<InstanceHandle>((resolve, reject) => {
+      resolveReady = resolve;
+      rejectReady = reject;
     });
-    this.instances_.push(instance);
+    // Waiters turn a failed start into a reset; nobody else needs to hear about it.
+    ready.catch(() => undefined);
+    const instance: Instance = {
+      info,
+      alive: true,
+      ready,
+      handlers: new Map(),
+      timeouts: new Set(),
+      intervals: new Set(),
+      clock: this.sim.clockFor(id),
+    };
+    this.all.push(instance);
+    const coldStart = this.sim.choices.int('platform.cold-start', this.options.coldStartMs.min, this.options.coldStartMs.max);
+    this.sim.trace('platform', `boot ${id} (cold start ${coldStart} ms)`);
+    this.emit({ kind: 'booting', id, time: this.sim.now() });
+    this.sim.schedule(coldStart, id, 'cold start done', async () => {
+      if (!instance.alive) {
+        rejectReady(new ConnectionReset(`${id} terminated while starting`));
+        return;
+      }
+      let handle: InstanceHandle;
+      try {
+        handle = await this.options.boot(this.contextFor(instance));
+      } catch (error) {
+        rejectReady(error);
+        throw error; // a broken world: the kernel reports the crash
+      }
+      if (!instance.alive) {
+        rejectReady(new ConnectionReset(`${id} terminated while starting`));
+        return;
+      }
+      info.readyAt = this.sim.now();
+      this.sim.trace('platform', `${id} ready`);
+      this.emit({ kind: 'ready', id, time: this.sim.now() });
+      resolveReady(handle);
+    });
     return instance;
   }
 
   private contextFor(instance: Instance): InstanceContext {
     const id = instance.info.id;
-    const clock = this.sim.clockFor(id);
-    const whileAlive = (callback: () => void) => () => {
-      if (instance.alive) callback();
-    };
+    const clock = instance.clock;
+    const { timeouts, intervals } = instance;
     const fetch = this.network.fetchFor(id);
+    // Like Node, either clear function clears either kind of timer.
+    const clear = (handle: TimerHandle) => {
+      if (timeouts.delete(handle)) clock.clearTimeout(handle);
+      else if (intervals.delete(handle)) clock.clearInterval(handle);
+    };
     return {
       id,
       startedAt: instance.info.startedAt,
       clock: {
         now: () => clock.now(),
-        setTimeout: (callback, ms) => clock.setTimeout(whileAlive(callback), ms),
-        clearTimeout: (handle: TimerHandle) => clock.clearTimeout(handle),
-        setInterval: (callback, ms) => clock.setInterval(whileAlive(callback), ms),
-        clearInterval: (handle: TimerHandle) => clock.clearInterval(handle),
+        setTimeout: (callback, ms) => {
+          if (!instance.alive) return undefined;
+          const handle = clock.setTimeout(() => {
+            timeouts.delete(handle);
+            if (instance.alive) callback();
+          }, ms);
+          timeouts.add(handle);
+          return handle;
+        },
+        clearTimeout: (handle) => clear(handle),
+        setInterval: (callback, ms) => {
+          if (!instance.alive) return undefined;
+          const handle = clock.setInterval(() => {
+            if (instance.alive) callback();
+          }, ms);
+          intervals.add(handle);
+          return handle;
+        },
+        clearInterval: (handle) => clear(handle),
       },
       fetch: (request) =>
         new Promise<Response>((resolve, reject) => {
+          // A dead process sends nothing, and nothing reaches it.
           if (!instance.alive) return;
           fetch(request).then(
-            (response) => instance.alive && resolve(response),
-            (error: unknown) => instance.alive && reject(error),
+            (response) => {
+              if (instance.alive) resolve(response);
+            },
+            (error: unknown) => {
+              if (instance.alive) reject(error);
+            },
           );
         }),
       process: {
         onSignal: (signal, handler) => {
-          const list = instance.handlers.get(signal) ?? [];
-          list.push(handler);
-          instance.handlers.set(signal, list);
+          const list = instance.handlers.get(signal);
+          if (list) list.push(handler);
+          else instance.handlers.set(signal, [handler]);
         },
         exit: (code) => this.exit(instance, code),
       },
     };
   }
 
-  /** SIGTERM to the serving instance (or `id`), SIGKILL 15 minutes later unless it exits. */
-  evict(id?: string): void {
-    const instance = id ? this.find(id) : this.instances_.filter((i) => i.alive).pop();
-    if (!instance?.alive) {
-      this.sim.trace('platform', 'evict: no live instance');
-      return;
-    }
-    this.signal(instance.info.id, 'SIGTERM');
-  }
-
-  signal(id: string, signal: ProcessSignal): void {
-    const instance = this.find(id);
-    if (!instance?.alive) return;
-    this.sim.trace('platform', `${signal} -> ${id}`);
-    if (signal === 'SIGTERM' && instance.info.sigtermAt === undefined) {
-      instance.info.sigtermAt = this.sim.now();
-      instance.sigkill = this.sim.schedule(SIGKILL_AFTER_MS, 'platform', `SIGKILL ${id}`, () => this.kill(instance));
-    }
-    this.emit({ kind: 'signal', id, signal });
-    const handlers = instance.handlers.get(signal) ?? [];
-    // No handler installed yet (still booting): the signal's default action terminates the process.
-    if (handlers.length === 0) return this.exit(instance, signal === 'SIGTERM' ? 143 : 130);
-    for (const handler of handlers) handler();
+  private die(instance: Instance): void {
+    instance.alive = false;
+    instance.info.exitedAt = this.sim.now();
+    if (instance.sigkill) this.sim.cancel(instance.sigkill);
+    for (const handle of instance.timeouts) instance.clock.clearTimeout(handle);
+    for (const handle of instance.intervals) instance.clock.clearInterval(handle);
+    instance.timeouts.clear();
+    instance.intervals.clear();
   }
 
   private exit(instance: Instance, code: number): void {
     if (!instance.alive) return;
-    instance.alive = false;
-    instance.info.exitedAt = this.sim.now();
+    this.die(instance);
     instance.info.exitCode = code;
-    if (instance.sigkill) this.sim.cancel(instance.sigkill);
-    this.sim.trace('platform', `${instance.info.id} exited`, { code });
-    this.emit({ kind: 'exit', id: instance.info.id });
+    this.sim.trace('platform', `${instance.info.id} exited with code ${code}`);
+    this.emit({ kind: 'exit', id: instance.info.id, time: this.sim.now(), exitCode: code });
   }
 
   private kill(instance: Instance): void {
     if (!instance.alive) return;
-    instance.alive = false;
+    this.die(instance);
     instance.info.killed = true;
-    instance.info.exitedAt = this.sim.now();
-    this.sim.trace('platform', `SIGKILL: ${instance.info.id} killed`);
-    this.emit({ kind: 'killed', id: instance.info.id });
-  }
-
-  private find(id: string): Instance | undefined {
-    return this.instances_.find((i) => i.info.id === id);
+    instance.info.exitCode = 137;
+    this.sim.trace('platform', `SIGKILL: ${instance.info.id} killed 15 min after SIGTERM`);
+    this.emit({ kind: 'killed', id: instance.info.id, time: this.sim.now() });
   }
 }
 

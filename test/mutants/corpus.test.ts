@@ -1,0 +1,42 @@
+import { execFileSync } from 'node:child_process';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { MUTANTS } from '../../mutants/catalog.ts';
+import { applyPatch, patchedFiles, prepareMutantTree } from '../../mutants/apply.ts';
+import { INVARIANTS } from '../../sim/invariants/catalog.ts';
+
+describe('mutant corpus', () => {
+  it('covers every race R1-R11 of the spec, each with a known invariant', () => {
+    const races = MUTANTS.map((m) => m.race);
+    for (let n = 1; n <= 11; n++) expect(races).toContain(`R${n}`);
+    for (const m of MUTANTS) expect(INVARIANTS.map((i) => i.name)).toContain(m.expect);
+  });
+
+  it('every mutant still applies to the current src/ (a patch that stops matching fails here)', () => {
+    for (const mutant of MUTANTS) expect(() => patchedFiles(mutant), mutant.name).not.toThrow();
+  });
+
+  it('a patch whose text is gone, or ambiguous, is refused loudly', () => {
+    const patch = { file: 'x.ts', find: 'needle', replace: 'thread' };
+    expect(() => applyPatch('hay', patch, 'm')).toThrowError(/no longer applies.*nowhere/s);
+    expect(() => applyPatch('needle needle', patch, 'm')).toThrowError(/more than once/);
+    expect(applyPatch('a needle b', patch, 'm')).toBe('a thread b');
+  });
+
+  it('R12: the unit test for R1 passes on src/ and fails against the R1 mutant', () => {
+    /** Runs the unit suite's R1 test in `root` and returns its status as vitest reports it. */
+    const run = (root: string): string => {
+      let out: string;
+      try {
+        out = execFileSync(process.execPath, [path.join(import.meta.dirname, '../../node_modules/vitest/vitest.mjs'), 'run', 'test/town/drain.test.ts', '-t', 'R1', '--reporter=json'], { cwd: root, stdio: 'pipe' }).toString();
+      } catch (error) {
+        out = String((error as { stdout?: Buffer }).stdout ?? '');
+      }
+      const report = JSON.parse(out) as { testResults: { assertionResults: { title: string; status: string }[] }[] };
+      const test = report.testResults.flatMap((f) => f.assertionResults).find((a) => a.title.startsWith('R1: a heartbeat never clears the drain'));
+      return test?.status ?? 'missing';
+    };
+    expect(run(path.resolve(import.meta.dirname, '../..'))).toBe('passed');
+    expect(run(prepareMutantTree('r1-heartbeat-clears-drain'))).toBe('failed');
+  }, 120_000);
+});

@@ -1,0 +1,33 @@
+/** Shared body of the mutant tests: every mutant is found within the budget and shrinks to a failing record. */
+import { expect, it } from 'vitest';
+import { MUTANTS } from '../../mutants/catalog.ts';
+import { loadEngine } from '../../sim/run/load-engine.ts';
+import { runBatch } from '../../sim/run/sweep.ts';
+
+/** The issue's fixed budget: seeds from the sweep's default start. */
+export const SEED_BUDGET = 2000;
+const SHRINK_BUDGET = 8;
+
+export function huntMutants(names: string[]): void {
+  for (const name of names) {
+    const mutant = MUTANTS.find((m) => m.name === name)!;
+    it(`${mutant.race} ${name}: found within ${SEED_BUDGET} seeds as ${mutant.expect}, minimised to a trace that still fails`, async () => {
+      const seeds = Array.from({ length: SEED_BUDGET }, (_, i) => i + 1);
+      const results = await runBatch({ scenario: 'default', seeds, mutant: name, stopOnFirstViolation: true });
+      const failure = results.find((r) => r.violation);
+      expect(failure, `${name} survived ${SEED_BUDGET} seeds`).toBeDefined();
+      expect(failure!.violation!.invariant).toBe(mutant.expect);
+      const engine = await loadEngine(name);
+      const scenario = engine.resolveScenario('default');
+      const original = await engine.runSeed(scenario, failure!.seed);
+      const shrunk = await engine.shrinkRun(original, { run: (record) => engine.runSeed(scenario, failure!.seed, { record }), budget: SHRINK_BUDGET });
+      expect(shrunk.result.violation?.invariant).toBe(mutant.expect);
+      expect(shrunk.after).toBeLessThanOrEqual(shrunk.before);
+      const replayed = await engine.runSeed(scenario, failure!.seed, { record: shrunk.record });
+      expect(replayed.violation).toEqual(shrunk.result.violation);
+      // The unmutated code passes the same seeds.
+      const clean = await runBatch({ scenario: 'default', seeds: seeds.slice(0, failure!.seed) });
+      expect(clean.filter((r) => r.violation).map((r) => `${r.seed}: ${r.violation!.message}`)).toEqual([]);
+    }, 900_000);
+  }
+}

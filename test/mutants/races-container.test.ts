@@ -1,0 +1,16 @@
+import { describe } from 'vitest';
+import { huntMutants } from './hunt.ts';
+
+describe('regression corpus: container-side races', () => {
+  huntMutants([
+    'r6-idle-timer-races-nudge',
+    'r7-snapshot-live-sessions',
+    'r8-snapshot-after-failed-freeze',
+    'r9-push-without-upstream',
+    'r10-push-without-origin',
+    'r11-notify-without-timeout',
+    'pc1-unbounded-drain',
+    'pc3-draining-container-takes-work',
+    'pc4-idle-timer-during-drain',
+  ]);
+});
