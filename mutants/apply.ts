@@ -74,9 +74,13 @@ function readdirSorted(dir: string): Dirent[] {
   return readdirSync(dir, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name));
 }
 
-/** Returns the root of the mutant's patched tree, building it once per fingerprint. */
+/** Returns the root of the named mutant's patched tree, building it once per fingerprint. */
 export function prepareMutantTree(name: string): string {
-  const mutant = findMutant(name);
+  return prepareTree(findMutant(name));
+}
+
+/** Returns the root of a patched tree for any mutant (also one made up by a test). */
+export function prepareTree(mutant: Mutant): string {
   const files = patchedFiles(mutant);
   const target = path.join(ROOT, 'out', 'mutants', `${mutant.name}-${fingerprint(mutant, files)}`);
   if (existsSync(target)) return target;
