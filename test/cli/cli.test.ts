@@ -1,0 +1,102 @@
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+
+const ROOT = path.resolve(import.meta.dirname, '../..');
+
+function drainsim(args: string[]) {
+  const result = spawnSync(process.execPath, ['bin/drainsim.mjs', ...args], { cwd: ROOT, encoding: 'utf8' });
+  return { code: result.status, out: result.stdout, err: result.stderr };
+}
+
+/** Runs a printed command line (`npx drainsim ...`) the way a user pasting it would. */
+function paste(command: string) {
+  const words = command.split(' ');
+  expect(words.slice(0, 2)).toEqual(['npx', 'drainsim']);
+  return drainsim(words.slice(2));
+}
+
+describe('drainsim CLI', () => {
+  it('exit 0 on a passing sweep, with a summary table', () => {
+    const { code, out } = drainsim(['run', 'idle-town', '--seeds', '2', '--jobs', '1']);
+    expect(code).toBe(0);
+    expect(out).toMatch(/scenario\s+seeds\s+violations\s+events\s+virtual\/seed/);
+    expect(out).toMatch(/idle-town\s+2\s+0/);
+  }, 120_000);
+
+  it('exit 1 on a violation, printing a replay command that reproduces it when pasted', () => {
+    const { code, out } = drainsim(['run', 'default', '--seed-range', '1..1', '--mutant', 'r4-handoff-without-delay', '--jobs', '1']);
+    expect(code).toBe(1);
+    const replay = /replay: (npx drainsim replay .+)$/m.exec(out)?.[1];
+    expect(replay).toBe('npx drainsim replay default --seed 1 --mutant r4-handoff-without-delay');
+    const violation = /VIOLATION (\S+) in default seed 1 at (\S+)/.exec(out);
+    const again = paste(replay!);
+    expect(again.code).toBe(1);
+    expect(again.out).toContain(`VIOLATION ${violation![1]} in default seed 1 at ${violation![2]}`);
+  }, 120_000);
+
+  it('shrink writes a record whose printed replay command reproduces the same violation', () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'drainsim-'));
+    const record = path.join(dir, 'r.json');
+    const { code, out } = drainsim(['shrink', 'default', '--seed', '1', '--mutant', 'r7-snapshot-live-sessions', '--budget', '5', '--out', record]);
+    expect(code).toBe(1);
+    expect(JSON.parse(readFileSync(record, 'utf8'))).toMatchObject({ invariant: 'no-snapshot-on-live-worktree', seed: 1 });
+    const replay = /replay: (npx drainsim replay .+)$/m.exec(out)![1]!;
+    expect(replay).toContain(`--record ${record}`);
+    const again = paste(replay);
+    expect(again.code).toBe(1);
+    expect(again.out).toContain('VIOLATION no-snapshot-on-live-worktree');
+  }, 180_000);
+
+  it('replay writes the trace as JSON lines and as HTML', () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'drainsim-'));
+    const { code, out } = drainsim(['replay', 'idle-town', '--seed', '3', '--trace', path.join(dir, 't.jsonl'), '--html', path.join(dir, 't.html')]);
+    expect(code).toBe(0);
+    expect(out).toContain('ok: idle-town seed 3');
+    const lines = readFileSync(path.join(dir, 't.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    expect(lines[0]).toMatchObject({ t: expect.any(Number), actor: expect.any(String), what: expect.any(String) });
+    expect(readFileSync(path.join(dir, 't.html'), 'utf8')).toContain('<table>');
+  }, 60_000);
+
+  it('exit 2 with a clear message on bad input', () => {
+    const cases: [string[], RegExp][] = [
+      [['run', 'nope'], /unknown scenario "nope"; known scenarios: .*default/],
+      [['run', 'idle-town', '--seed-range', '9..3'], /bad seed range "9\.\.3": 9 is greater than 3/],
+      [['run', 'idle-town', '--seeds', 'many'], /bad --seeds "many"/],
+      [['run', 'idle-town', '--shard', '4/3'], /bad shard "4\/3"/],
+      [['run', 'idle-town', '--mutant', 'nope'], /unknown mutant "nope"; known mutants: r1-/],
+      [['replay', 'idle-town'], /required option '--seed <n>'/],
+      [['replay', 'idle-town', '--seed', 'x'], /bad seed "x"/],
+      [['hunt'], /exactly one of --mutant <name> or --all/],
+      [['frobnicate'], /unknown command/],
+    ];
+    for (const [args, message] of cases) {
+      const { code, err } = drainsim(args);
+      expect(code, args.join(' ')).toBe(2);
+      expect(err, args.join(' ')).toMatch(message);
+    }
+  }, 60_000);
+
+  it('an invalid scenario file exits 2 naming the zod path', () => {
+    const file = path.join(mkdtempSync(path.join(os.tmpdir(), 'drainsim-')), 'bad.json');
+    writeFileSync(file, JSON.stringify({ name: 'bad', description: 'x', town: { issues: -1 }, durationMinutes: 10, faults: { kinds: { 'net.gremlins': 0.5 } } }));
+    const { code, err } = drainsim(['run', file, '--seeds', '1']);
+    expect(code).toBe(2);
+    expect(err).toContain('at town.issues');
+    expect(err).toContain('at faults.kinds');
+  });
+
+  it('--help works on every command; list shows scenarios, invariants, fault kinds and mutants', () => {
+    for (const command of ['run', 'replay', 'shrink', 'hunt', 'list']) {
+      const { code, out } = drainsim([command, '--help']);
+      expect(code, command).toBe(0);
+      expect(out).toContain(`Usage: drainsim ${command}`);
+    }
+    const list = execFileSync(process.execPath, ['bin/drainsim.mjs', 'list'], { cwd: ROOT, encoding: 'utf8' });
+    for (const heading of ['SCENARIOS', 'INVARIANTS', 'FAULT KINDS', 'MUTANTS', 'r11-notify-without-timeout', 'no-lost-work', 'git.push-hang']) expect(list).toContain(heading);
+    const schema = JSON.parse(execFileSync(process.execPath, ['bin/drainsim.mjs', 'list', '--schema'], { cwd: ROOT, encoding: 'utf8' }));
+    expect(schema.properties.town).toBeDefined();
+  }, 60_000);
+});
