@@ -43,7 +43,7 @@ describe('Durable Object host', () => {
   it('a restart keeps storage and loses memory', async () => {
     const storage = await createFakeStorage();
     const clock = createFakeClock();
-    const host = createDurableObjectHost({ storage, clock, create: () => ({ memory: [] as string[] }) });
+    const host = createDurableObjectHost<{ memory: string[]; alarm?(): Promise<void> }>({ storage, clock, create: () => ({ memory: [] }) });
     (await host.instance()).memory.push('x');
     await storage.put('kept', true);
     const fresh = await host.restart();

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { makeTown, MINUTE } from './harness.ts';
+import { makeTown, MINUTE, type ContainerCall } from './harness.ts';
 
-const healthChecks = (calls: { path: string }[]) => calls.filter((c) => c.path === '/health');
+const healthChecks = (calls: ContainerCall[]) => calls.filter((c) => c.path === '/health');
 
 describe('ensureContainerReady', () => {
   it('R4: the nonce headers appear on the health check only after 11 minutes of drain', async () => {
