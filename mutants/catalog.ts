@@ -77,9 +77,9 @@ export const MUTANTS: Mutant[] = [
   {
     name: 'r6-idle-timer-races-nudge',
     race: 'R6',
-    description: 'the nudge does not clear the idle timer first; it fires mid-commit and ends the agent as completed',
+    description: 'idle timers armed before SIGTERM are not cleared: one fires during the notify or the nudge and ends the agent as completed mid-commit',
     expect: 'no-lost-work',
-    patches: [{ file: DRAIN, find: '    ctx.idleTimers.clear(agent.agentId);\n    try {\n      await agent.session?.sendMessage', replace: '    try {\n      await agent.session?.sendMessage' }],
+    patches: [{ file: MANAGER, find: '    this.closing = true;\n    this.idleTimers.clearAll();\n    return', replace: '    this.closing = true;\n    return' }],
   },
   {
     name: 'r7-snapshot-live-sessions',
@@ -169,5 +169,18 @@ export const MUTANTS: Mutant[] = [
     description: 'idle timers are re-armed during the drain: an agent that ignores the nudge is ended as completed with unsaved work',
     expect: 'no-lost-work',
     patches: [{ file: MANAGER, find: 'if (timeout !== undefined && !this.closing)', replace: 'if (timeout !== undefined)' }],
+  },
+  {
+    name: 'pc5-dispatch-after-eviction',
+    race: 'PC5',
+    description: "the spec's tick: draining is read once per tick, so an eviction recorded while the tick awaits one dispatch does not stop the next",
+    expect: 'no-dispatch-while-draining',
+    patches: [
+      {
+        file: TOWN,
+        find: '      if (this.drain.snapshot.draining) this.deferDispatch(dispatch);\n      else await this.dispatch(dispatch);',
+        replace: '      await this.dispatch(dispatch);',
+      },
+    ],
   },
 ];

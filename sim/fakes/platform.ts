@@ -74,6 +74,10 @@ interface Instance {
   intervals: Set<TimerHandle>;
   clock: Clock;
   sigkill?: StepHandle;
+  /** Requests inside the instance: each is reset when it dies. */
+  held: Set<() => void>;
+  /** Fails the start (requests waiting for it are reset). */
+  failStart: (error: unknown) => void;
 }
 
 export class Platform {
@@ -178,10 +182,21 @@ export class Platform {
       throw new ConnectionReset(`${instance.info.id} never came up`);
     }
     if (!instance.alive) throw new ConnectionReset(`${instance.info.id} is gone`);
-    const response = await handle(request);
-    // The process died while it held the request: the connection breaks, no answer leaves.
-    if (!instance.alive) throw new ConnectionReset(`${instance.info.id} died`);
-    return response;
+    // Should the process die while it holds the request, the connection breaks at once.
+    return new Promise<Response>((resolve, reject) => {
+      const reset = () => reject(new ConnectionReset(`${instance.info.id} died`));
+      instance.held.add(reset);
+      handle(request).then(
+        (response) => {
+          instance.held.delete(reset);
+          if (instance.alive) resolve(response);
+        },
+        (error: unknown) => {
+          instance.held.delete(reset);
+          if (instance.alive) reject(error);
+        },
+      );
+    });
   }
 
   private boot(): Instance {
@@ -203,16 +218,15 @@ export class Platform {
       timeouts: new Set(),
       intervals: new Set(),
       clock: this.sim.clockFor(id),
+      held: new Set(),
+      failStart: rejectReady,
     };
     this.all.push(instance);
     const coldStart = this.sim.choices.int('platform.cold-start', this.options.coldStartMs.min, this.options.coldStartMs.max);
     this.sim.trace('platform', `boot ${id} (cold start ${coldStart} ms)`);
     this.emit({ kind: 'booting', id, time: this.sim.now() });
     this.sim.schedule(coldStart, id, 'cold start done', async () => {
-      if (!instance.alive) {
-        rejectReady(new ConnectionReset(`${id} terminated while starting`));
-        return;
-      }
+      if (!instance.alive) return;
       let handle: InstanceHandle;
       try {
         handle = await this.options.boot(this.contextFor(instance));
@@ -299,6 +313,10 @@ export class Platform {
     for (const handle of instance.intervals) instance.clock.clearInterval(handle);
     instance.timeouts.clear();
     instance.intervals.clear();
+    if (instance.info.readyAt === undefined) instance.failStart(new ConnectionReset(`${instance.info.id} terminated while starting`));
+    const held = [...instance.held];
+    instance.held.clear();
+    for (const reset of held) reset();
   }
 
   private exit(instance: Instance, code: number): void {

@@ -4,7 +4,8 @@
  * are wrapped: a call whose immediate caller is code under a watched folder (by default the
  * system's `src/`, minus its production adapters, and the simulator's own fakes) is reported
  * with the file and line that made it. Calls from libraries and from the test runner go through
- * untouched, so only our own code is held to the rule.
+ * untouched, so only our own code is held to the rule. Work that completes on the thread pool
+ * (`crypto.subtle.digest`, `CompressionStream`) is reported whoever starts it.
  */
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
@@ -86,6 +87,13 @@ function report(api: string): void {
   if (isWatched(caller)) active.listener(api, path.relative(projectRoot, caller));
 }
 
+/** Thread-pool work completes in real time whatever calls it: reported from any caller. */
+function reportAlways(api: string): void {
+  if (!active || trustedDepth > 0) return;
+  const caller = immediateCaller();
+  active.listener(api, caller ? path.relative(projectRoot, caller) : 'unknown caller');
+}
+
 function trap<F extends (...args: any[]) => any>(api: string, fn: F): F {
   return function (this: unknown, ...args: any[]) {
     if (active) report(api);
@@ -119,6 +127,24 @@ function installTraps(): void {
   globalThis.setInterval = trap('setInterval()', globalThis.setInterval);
   globalThis.setImmediate = trap('setImmediate()', globalThis.setImmediate);
   if (typeof globalThis.fetch === 'function') globalThis.fetch = trap('fetch()', globalThis.fetch);
+  const subtle = globalThis.crypto?.subtle;
+  if (subtle) {
+    const proto = Object.getPrototypeOf(subtle) as { digest: (...args: unknown[]) => unknown };
+    const digest = proto.digest;
+    proto.digest = function (this: unknown, ...args: unknown[]) {
+      if (active) reportAlways('crypto.subtle.digest() (thread pool)');
+      return digest.apply(this, args);
+    };
+  }
+  if (typeof globalThis.CompressionStream === 'function') {
+    const RealCompressionStream = globalThis.CompressionStream;
+    globalThis.CompressionStream = class extends RealCompressionStream {
+      constructor(...args: ConstructorParameters<typeof CompressionStream>) {
+        if (active) reportAlways('CompressionStream (thread pool)');
+        super(...args);
+      }
+    };
+  }
   if (globalThis.crypto?.randomUUID) {
     const uuid = globalThis.crypto.randomUUID.bind(globalThis.crypto);
     Object.defineProperty(globalThis.crypto, 'randomUUID', { value: trap('crypto.randomUUID()', uuid), configurable: true });

@@ -64,7 +64,8 @@ export interface World {
 }
 
 export async function buildWorld(options: WorldOptions): Promise<World> {
-  forcePureJsGit();
+  // Before any git object is written: isomorphic-git caches its choice of hash and deflate.
+  await forcePureJsGit();
   const { scenario, seed } = options;
   const kernel = createKernel({
     seed,

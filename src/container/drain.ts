@@ -70,13 +70,13 @@ export async function notifyTown(ctx: DrainContext): Promise<void> {
 }
 
 /**
- * Phase 2. The idle timer goes first: one armed before SIGTERM would otherwise fire during the
- * nudge and end the agent as completed half-way through its commit and push.
+ * Phase 2. Idle timers were cleared when the drain began (see ProcessManager.drainAll): one armed
+ * before SIGTERM would otherwise fire during the nudge and end the agent as completed half-way
+ * through its commit and push.
  */
 export async function nudgeAgents(ctx: DrainContext): Promise<void> {
   for (const agent of ctx.registry.all()) {
     if (agent.status !== 'running' || (agent.role !== 'polecat' && agent.role !== 'refinery')) continue;
-    ctx.idleTimers.clear(agent.agentId);
     try {
       await agent.session?.sendMessage(NUDGE_MESSAGES[agent.role]);
     } catch (error) {

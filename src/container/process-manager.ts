@@ -83,16 +83,18 @@ export class ProcessManager {
     try {
       await this.deps.git.prepare({ dir: agent.workdir, branch: request.branch, ...(request.remoteUrl ? { remoteUrl: request.remoteUrl } : {}) });
       const session = await this.deps.sessions.start({ agentId: agent.agentId, role: agent.role, workdir: agent.workdir, prompt: request.prompt });
-      // Stopped while it was starting (a drain froze it, or a shutdown): do not bring it to life.
-      if (agent.status !== 'starting') {
+      // Stopped while it was starting (the container began to drain or stop): it must not come
+      // to life, and the town must not count it as started.
+      if (agent.status !== 'starting' || this.closing) {
         await session.abort().catch(() => undefined);
-        return viewOf(agent);
+        throw new ContainerClosingError(`agent ${agent.agentId} was stopped while starting: the container is shutting down`);
       }
       agent.session = session;
       agent.subscription = new AbortController();
       session.subscribe((event) => this.onSessionEvent(agent, event), agent.subscription.signal);
       agent.status = 'running';
     } catch (error) {
+      if (error instanceof ContainerClosingError) throw error;
       agent.status = 'failed';
       agent.exitReason = 'start failed';
       this.deps.logger.error('agent failed to start', { agent: agent.agentId, error: String(error) });
@@ -161,9 +163,14 @@ export class ProcessManager {
     }
   }
 
-  /** The graceful eviction drain (see drain.ts). Never throws. */
+  /**
+   * The graceful eviction drain (see drain.ts). Never throws. Idle timers stop at once, not at the
+   * nudge: one armed before SIGTERM could otherwise fire during the notify (up to 10 s) and end an
+   * agent as completed with its work unpushed; and none is armed again while closing.
+   */
   drainAll(): Promise<void> {
     this.closing = true;
+    this.idleTimers.clearAll();
     return drainAll({ registry: this.registry, idleTimers: this.idleTimers, townId: () => this.townId(), ...this.deps });
   }
 

@@ -180,7 +180,12 @@ export class TownDO implements TownRpc {
     await this.expireDrain();
     const actions = reconcile(this.store.load(), { draining: this.drain.snapshot.draining, now: this.now() });
     const dispatches = this.applyActions(actions);
-    for (const dispatch of dispatches) await this.dispatch(dispatch);
+    for (const dispatch of dispatches) {
+      // Each dispatch awaits the container, and while it does other requests run: an eviction
+      // recorded meanwhile must stop the rest of this tick's dispatches, not just the next tick's.
+      if (this.drain.snapshot.draining) this.deferDispatch(dispatch);
+      else await this.dispatch(dispatch);
+    }
     await this.env.storage.setAlarm(this.now() + this.cadence());
   }
 
@@ -354,6 +359,14 @@ export class TownDO implements TownRpc {
       return;
     }
     this.dispatchFailed(agent, bead, failure, rule);
+  }
+
+  /** Undoes a prepared dispatch without counting an attempt: Rule 2 or 6 sends it after the drain. */
+  private deferDispatch({ agent, bead }: PendingDispatch): void {
+    const now = this.now();
+    this.store.setAgentStatus(agent.agentId, 'idle');
+    if (bead.type === 'issue') this.store.setBeadStatus(bead.beadId, 'open', now);
+    this.env.logger.warn('dispatch deferred: the town started draining during this tick', { bead: bead.beadId });
   }
 
   private dispatchFailed(agent: Agent, bead: Bead, reason: string, rule: string): void {

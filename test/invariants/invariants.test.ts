@@ -26,7 +26,11 @@ const BUILT_TO_BREAK: { invariant: string; scenario: string; patches: Patch[] }[
   {
     invariant: 'no-dispatch-while-draining',
     scenario: 'busy-polecats',
-    patches: [{ file: 'src/town/reconciler.ts', find: '  if (!context.draining) {', replace: '  {' }],
+    // The reconciler's gate and the tick's re-check before each dispatch (PC5) both removed.
+    patches: [
+      { file: 'src/town/reconciler.ts', find: '  if (!context.draining) {', replace: '  {' },
+      { file: 'src/town/town-do.ts', find: '      if (this.drain.snapshot.draining) this.deferDispatch(dispatch);\n      else await this.dispatch(dispatch);', replace: '      await this.dispatch(dispatch);' },
+    ],
   },
   {
     invariant: 'agent-ends-once',

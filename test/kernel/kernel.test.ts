@@ -119,3 +119,13 @@ describe('kernel', () => {
     expect(result.virtualMs).toBe(10_000);
   });
 });
+
+describe('guard: thread-pool work', () => {
+  it('fails the run when anything starts crypto.subtle work during it', async () => {
+    const kernel = createKernel({ seed: 1 });
+    kernel.schedule(5, 'x', 'hash', () => void crypto.subtle.digest('SHA-1', new Uint8Array([1])));
+    const result = await kernel.run(100);
+    expect(result.violation?.invariant).toBe('determinism');
+    expect(result.violation?.message).toContain('crypto.subtle.digest()');
+  });
+});

@@ -11,7 +11,7 @@ export const silentLogger: Logger = { info() {}, warn() {}, error() {} };
 
 export function counterRandom(): Random {
   let n = 0;
-  return { uuid: () => `00000000-0000-4000-8000-${String(++n).padStart(12, '0')}` };
+  return { uuid: () => `${String(++n).padStart(8, '0')}-0000-4000-8000-000000000000` };
 }
 
 export interface ContainerCall {

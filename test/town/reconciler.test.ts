@@ -122,3 +122,25 @@ describe('dispatch through the TownDO', () => {
     expect(dispatches()).toHaveLength(1);
   });
 });
+
+describe('PC5: an eviction recorded during a tick', () => {
+  it('stops the dispatches still to come in that tick, without counting them as failed', async () => {
+    let town: Awaited<ReturnType<typeof makeTown>>['town'] | undefined;
+    const setup = await makeTown({
+      status: (path) => {
+        // The container's answer to the first start arrives after the eviction was recorded.
+        if (path === '/agents/start' && setup.dispatches().length === 1) void town!.recordContainerEviction();
+        return 200;
+      },
+    });
+    town = setup.town;
+    await town.addRig({ rigId: 'rig-1', gitUrl: 'http://git/rig-1.git' });
+    await town.createBead({ type: 'issue', rigId: 'rig-1', title: 'one', beadId: 'b-1' });
+    await town.createBead({ type: 'issue', rigId: 'rig-1', title: 'two', beadId: 'b-2' });
+    await town.alarm();
+    expect(setup.dispatches().map((d) => d.body.beadId)).toEqual(['b-1']);
+    expect(await town.isDraining()).toBe(true);
+    const second = (await town.listBeads()).find((b) => b.beadId === 'b-2')!;
+    expect(second).toMatchObject({ status: 'open', dispatchAttempts: 0 });
+  });
+});

@@ -1,0 +1,134 @@
+/**
+ * `npm run bench`: how many seeds the simulator tries, and what it costs. Prints a table and writes
+ * bench/results.json. Figures: seeds/s and events/s for the default sweep and the longest
+ * scenario, virtual-to-wall compression, peak memory, the event rate of a bare fake-timers loop on
+ * this machine and the simulator's ratio to it, the 1 -> N jobs speed-up, and heap growth over a
+ * long run of seeds. Options: --seeds N --memory-seeds N --jobs N --out FILE.
+ */
+import FakeTimers from '@sinonjs/fake-timers';
+import { writeFileSync } from 'node:fs';
+import os from 'node:os';
+import { parseArgs } from 'node:util';
+import { builtinScenarios } from '../sim/scenario/registry.ts';
+import { runBatch, sweep } from '../sim/run/sweep.ts';
+
+const { values } = parseArgs({
+  options: {
+    seeds: { type: 'string', default: '30' },
+    'memory-seeds': { type: 'string', default: '150' },
+    jobs: { type: 'string', default: String(os.availableParallelism()) },
+    out: { type: 'string', default: 'bench/results.json' },
+  },
+});
+const SEEDS = Number(values.seeds);
+const MEMORY_SEEDS = Number(values['memory-seeds']);
+const JOBS = Number(values.jobs);
+const seeds = (n: number, from = 1) => Array.from({ length: n }, (_, i) => from + i);
+
+/** Chained callbacks on a bare fake-timers clock: the ceiling of a timer-driven simulation. */
+function bareFakeTimers(): number {
+  const clock = FakeTimers.createClock(0, 1e9);
+  const total = 1_000_000;
+  let n = 0;
+  const step = () => {
+    if (++n < total) clock.setTimeout(step, 5);
+  };
+  clock.setTimeout(step, 5);
+  const started = performance.now();
+  clock.runAll();
+  return total / ((performance.now() - started) / 1000);
+}
+
+interface SweepFigures {
+  scenario: string;
+  seeds: number;
+  wallSeconds: number;
+  seedsPerSecond: number;
+  eventsPerSecond: number;
+  eventsPerSeed: number;
+  virtualMinutesPerSeed: number;
+  compression: number;
+  peakRssMb: number;
+}
+
+async function measure(scenario: string): Promise<SweepFigures> {
+  await runBatch({ scenario, seeds: [999_999] }); // warm-up: module loading, JIT, the SQLite wasm
+  let peak = 0;
+  const started = performance.now();
+  let events = 0;
+  let virtual = 0;
+  for (const seed of seeds(SEEDS)) {
+    const [result] = await runBatch({ scenario, seeds: [seed] });
+    events += result!.steps;
+    virtual += result!.virtualMs;
+    peak = Math.max(peak, process.memoryUsage().rss);
+  }
+  const wall = (performance.now() - started) / 1000;
+  return {
+    scenario,
+    seeds: SEEDS,
+    wallSeconds: wall,
+    seedsPerSecond: SEEDS / wall,
+    eventsPerSecond: events / wall,
+    eventsPerSeed: events / SEEDS,
+    virtualMinutesPerSeed: virtual / SEEDS / 60_000,
+    compression: virtual / 1000 / wall,
+    peakRssMb: peak / 2 ** 20,
+  };
+}
+
+async function parallelSpeedup(): Promise<{ jobs: number; oneJobSeconds: number; manyJobsSeconds: number; speedup: number }> {
+  const list = seeds(SEEDS * 2, 10_000);
+  const time = async (jobs: number) => {
+    const started = performance.now();
+    await sweep({ scenarios: ['default'], seeds: list, jobs });
+    return (performance.now() - started) / 1000;
+  };
+  const one = await time(1);
+  const many = await time(JOBS);
+  return { jobs: JOBS, oneJobSeconds: one, manyJobsSeconds: many, speedup: one / many };
+}
+
+async function memoryGrowth(): Promise<{ seeds: number; heapMbAfterWarmup: number; heapMbAtEnd: number; growthKbPerSeed: number }> {
+  const heap = () => {
+    (globalThis as { gc?: () => void }).gc?.();
+    return process.memoryUsage().heapUsed / 2 ** 20;
+  };
+  await runBatch({ scenario: 'idle-town', seeds: seeds(20, 50_000) });
+  const before = heap();
+  for (let i = 0; i < MEMORY_SEEDS; i += 50) await runBatch({ scenario: 'default', seeds: seeds(Math.min(50, MEMORY_SEEDS - i), 60_000 + i) });
+  const after = heap();
+  return { seeds: MEMORY_SEEDS, heapMbAfterWarmup: before, heapMbAtEnd: after, growthKbPerSeed: ((after - before) * 1024) / MEMORY_SEEDS };
+}
+
+const longest = [...builtinScenarios().values()].sort((a, b) => b.durationMinutes - a.durationMinutes || a.name.localeCompare(b.name))[0]!.name;
+const bare = bareFakeTimers();
+const sweeps = [await measure('default'), ...(longest === 'default' ? [] : [await measure(longest)])];
+const parallel = await parallelSpeedup();
+const memory = await memoryGrowth();
+
+const results = {
+  date: new Date().toISOString(),
+  machine: { cores: os.availableParallelism(), cpu: os.cpus()[0]?.model, node: process.version },
+  bareFakeTimersEventsPerSecond: bare,
+  sweeps: sweeps.map((s) => ({ ...s, ratioToBareFakeTimers: s.eventsPerSecond / bare })),
+  parallel,
+  memory,
+};
+writeFileSync(values.out, JSON.stringify(results, null, 2) + '\n');
+
+const fmt = (n: number, digits = 1) => n.toLocaleString('en-US', { maximumFractionDigits: digits });
+const lines = [
+  `bare fake-timers loop: ${fmt(bare, 0)} events/s`,
+  '',
+  'scenario         seeds/s  events/s  events/seed  virtual min/seed  compression  vs bare  peak RSS MB',
+  ...results.sweeps.map(
+    (s) =>
+      `${s.scenario.padEnd(15)} ${fmt(s.seedsPerSecond, 2).padStart(8)} ${fmt(s.eventsPerSecond, 0).padStart(9)} ${fmt(s.eventsPerSeed, 0).padStart(12)} ${fmt(s.virtualMinutesPerSeed).padStart(17)} ${`${fmt(s.compression, 0)}x`.padStart(12)} ${`${fmt(s.ratioToBareFakeTimers * 100, 2)}%`.padStart(8)} ${fmt(s.peakRssMb, 0).padStart(12)}`,
+  ),
+  '',
+  `jobs 1 -> ${parallel.jobs}: ${fmt(parallel.oneJobSeconds)} s -> ${fmt(parallel.manyJobsSeconds)} s (${fmt(parallel.speedup, 2)}x)`,
+  `heap over ${memory.seeds} seeds: ${fmt(memory.heapMbAfterWarmup)} MB -> ${fmt(memory.heapMbAtEnd)} MB (${fmt(memory.growthKbPerSeed)} KB/seed)`,
+  `written to ${values.out}`,
+];
+process.stdout.write(lines.join('\n') + '\n');
