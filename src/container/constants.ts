@@ -4,6 +4,8 @@ const MINUTE = 60 * SECOND;
 
 export const HEARTBEAT_INTERVAL_MS = 30 * SECOND;
 export const NOTIFY_TIMEOUT_MS = 10 * SECOND;
+/** An acknowledgement unanswered this long is abandoned, so the next nonce delivery can retry. */
+export const ACK_TIMEOUT_MS = 10 * SECOND;
 export const DRAIN_WAIT_LIMIT_MS = 10 * MINUTE;
 export const DRAIN_POLL_MS = 5 * SECOND;
 export const IDLE_TIMEOUT_MS = { polecat: 120 * SECOND, triage: 120 * SECOND, refinery: 600 * SECOND } as const;

@@ -39,7 +39,7 @@ export type { AgentView };
 export function createContainer(config: ContainerConfig, ports: ContainerPorts): Container {
   const worker = createWorkerClient(ports.fetch, config.workerUrl, config.containerToken);
   const manager = new ProcessManager({ clock: ports.clock, git: ports.git, sessions: ports.sessions, worker, logger: ports.logger, workRoot: config.workRoot });
-  const acknowledger = new DrainAcknowledger(worker, ports.logger);
+  const acknowledger = new DrainAcknowledger(worker, ports.clock, ports.logger);
   const heartbeat = new Heartbeat({ clock: ports.clock, registry: manager.registry, worker, acknowledger, logger: ports.logger });
   const handle = createControlServer({ manager, acknowledger, clock: ports.clock, logger: ports.logger, startedAt: ports.clock.now() });
   return {

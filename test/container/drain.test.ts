@@ -256,3 +256,27 @@ describe('control server input', () => {
     expect((await c.start('pc-1')).status).toBe(409);
   });
 });
+
+describe('acknowledgement retries', () => {
+  it('a hung container-ready is abandoned after 10 s and the next nonce delivery tries again', async () => {
+    let acks = 0;
+    const c = makeContainer({
+      worker: (path) => {
+        if (path.endsWith('/container-ready')) return ++acks === 1 ? new Promise<Response>(() => {}) : Response.json({ success: true, data: { cleared: true } });
+        return Response.json({ success: true, data: {} });
+      },
+    });
+    const health = () => c.container.handle(new Request('http://container/health', { headers: { 'x-drain-nonce': 'n-1', 'x-town-id': 'town-1' } }));
+    await health();
+    await c.clock.tickAsync(5_000);
+    await health();
+    expect(acks).toBe(1);
+    await c.clock.tickAsync(5_001);
+    await health();
+    await c.clock.tickAsync(1);
+    expect(acks).toBe(2);
+    await health();
+    await c.clock.tickAsync(1);
+    expect(acks).toBe(2);
+  });
+});
