@@ -215,8 +215,7 @@ class ModelSession implements AgentSession {
     if (this.mode === 'working' && this.units >= this.plannedUnits) return this.finish();
     if (this.mode !== 'working' && this.mode !== 'forever') return;
     if (this.sim.choices.chance('agent.idle-spell', 0.3)) {
-      this.trace(`${this.agentId} goes idle for a while`);
-      this.emit({ type: 'idle' });
+        this.emit({ type: 'idle' });
       this.later(this.sim.choices.int('agent.idle-spell.ms', 5_000, 200_000), () => this.work());
       return;
     }
@@ -229,7 +228,6 @@ class ModelSession implements AgentSession {
     const path = rewrite ? this.sim.choices.pick('agent.rewrite.which', this.paths) : `work/${this.agentId}-${this.units}.txt`;
     if (!rewrite) this.paths.push(path);
     const content = `${this.agentId} (${this.role}) unit ${this.units} at ${this.clock.now()}\n`;
-    this.trace(`${this.agentId} writes ${path}`);
     try {
       await this.deps.fs.writeFile(`${this.workdir}/${path}`, content);
       this.written[path] = content;

@@ -30,13 +30,18 @@ export interface SweepTask {
   onResult?: (summary: SeedSummary) => void;
 }
 
-/** Seeds per pool task: big enough to amortise the message, small enough to balance the cores. */
+/**
+ * Seeds per pool task: big enough to amortise the message, small enough to balance the cores.
+ * A hunt (stop at the first violation) uses small batches: seeds after the first failure are waste.
+ */
 const BATCH = 16;
+const HUNT_BATCH = 4;
 
 export async function sweep(task: SweepTask): Promise<SeedSummary[]> {
   const batches: { scenario: string; seeds: number[] }[] = [];
+  const size = task.stopOnFirstViolation ? HUNT_BATCH : BATCH;
   for (const scenario of task.scenarios) {
-    for (let i = 0; i < task.seeds.length; i += BATCH) batches.push({ scenario, seeds: task.seeds.slice(i, i + BATCH) });
+    for (let i = 0; i < task.seeds.length; i += size) batches.push({ scenario, seeds: task.seeds.slice(i, i + size) });
   }
   const results: SeedSummary[][] = new Array(batches.length);
   let stop = false;
