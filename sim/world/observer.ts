@@ -94,9 +94,14 @@ export class Observer {
 
   // --- the TownDO's container stub ----------------------------------------------------------------
 
+  /** Called each time the town sends an agent start (the world anchors evictions to them). */
+  onDispatch: (count: number) => void = () => {};
+  private dispatches = 0;
+
   watchTownDispatches(fetch: Fetch): Fetch {
     return async (request) => {
       if (request.method === 'POST' && new URL(request.url).pathname === '/agents/start') {
+        this.onDispatch(++this.dispatches);
         const drain = await this.readDrain();
         const body = (await request.clone().json().catch(() => ({}))) as { agentId?: string; beadId?: string };
         this.kernel.trace('town', 'dispatch', { agent: body.agentId, bead: body.beadId });

@@ -200,13 +200,28 @@ export async function buildWorld(options: WorldOptions): Promise<World> {
   // --- the scenario's timeline -----------------------------------------------------------------
   if (scenario.eviction && evictAt !== undefined) {
     const signal = scenario.eviction.signal;
-    kernel.schedule(evictAt, 'platform', signal === 'SIGTERM' ? 'evict' : 'SIGINT', () => {
+    let evicted = false;
+    const evict = () => {
+      if (evicted) return;
+      evicted = true;
       if (signal === 'SIGTERM') platform.evict();
       else {
         const current = platform.instances().find((i) => i.exitedAt === undefined && !i.killed);
         if (current) platform.signal(current.id, 'SIGINT');
       }
-    });
+    };
+    // Search coverage: besides a moment in the scenario's window, an eviction may be anchored to
+    // the k-th dispatch the town sends (plus a short delay), where the protocol is busiest. The
+    // window's end still evicts if that dispatch never comes.
+    const anchor = kernel.choices.pick('plan.evict-anchor', ['moment', 'dispatch'] as const);
+    if (anchor === 'dispatch') {
+      const nth = kernel.choices.int('plan.evict-anchor.nth', 1, 4);
+      const delay = kernel.choices.int('plan.evict-anchor.delay', 0, 1_500);
+      observer.onDispatch = (count) => {
+        if (count === nth) kernel.schedule(delay, 'platform', `evict after dispatch ${nth}`, evict);
+      };
+    }
+    kernel.schedule(evictAt, 'platform', signal === 'SIGTERM' ? 'evict' : 'SIGINT', evict);
     if (dice.enabled('sigterm.twice') && dice.roll('sigterm.twice')) {
       const again = evictAt + kernel.choices.int('fault.sigterm.twice.delay', 1, 600) * 1000;
       kernel.schedule(again, 'platform', 'SIGTERM again', () => {
