@@ -19,7 +19,8 @@ export interface Mutant {
   /** The race of the spec's §8, or the protocol change (PC-n in docs/protocol-changes.md), it brings back. */
   race: string;
   description: string;
-  expect: InvariantName;
+  /** The invariants expected to catch it (an unbounded drain may first show as either of two). */
+  expect: InvariantName[];
   patches: Patch[];
 }
 
@@ -36,14 +37,14 @@ export const MUTANTS: Mutant[] = [
     name: 'r1-heartbeat-clears-drain',
     race: 'R1',
     description: 'any heartbeat clears the drain, also one from the draining container',
-    expect: 'drain-ends-by-valid-ack',
+    expect: ['drain-ends-by-valid-ack'],
     patches: [{ file: TOWN, find: '    return { drainNonce: this.handoffNonce() };', replace: '    if (this.drain.snapshot.draining) await this.drain.clear();\n    return { drainNonce: this.handoffNonce() };' }],
   },
   {
     name: 'r2-nonce-read-in-second-rpc',
     race: 'R2',
     description: 'the heartbeat handler touches and reads the nonce in two RPCs; an eviction lands in between',
-    expect: 'drain-ends-by-valid-ack',
+    expect: ['drain-ends-by-valid-ack'],
     patches: [
       {
         file: WORKER,
@@ -57,42 +58,42 @@ export const MUTANTS: Mutant[] = [
     name: 'r3-no-health-handoff',
     race: 'R3',
     description: 'the nonce reaches a container only through heartbeats, so an idle replacement never acknowledges',
-    expect: 'drain-ends',
+    expect: ['drain-ends'],
     patches: [{ file: READY, find: "    headers.set('X-Drain-Nonce', drain.drainNonce);\n", replace: '' }],
   },
   {
     name: 'r4-handoff-without-delay',
     race: 'R4',
     description: 'every health check carries the nonce, so the draining container acknowledges its own eviction',
-    expect: 'drain-ends-by-valid-ack',
+    expect: ['drain-ends-by-valid-ack'],
     patches: [{ file: READY, find: ' && now - drain.drainStartedAt > NONCE_HANDOFF_DELAY_MS', replace: '' }],
   },
   {
     name: 'r5-idle-town-skips-health',
     race: 'R5',
     description: 'the idle early return also applies while draining, so an idle town never hands the nonce off',
-    expect: 'drain-ends',
+    expect: ['drain-ends'],
     patches: [{ file: READY, find: '!town.hasActiveWork && !town.drain.draining &&', replace: '!town.hasActiveWork &&' }],
   },
   {
     name: 'r6-idle-timer-races-nudge',
     race: 'R6',
     description: 'idle timers armed before SIGTERM are not cleared: one fires during the notify or the nudge and ends the agent as completed mid-commit',
-    expect: 'no-lost-work',
+    expect: ['no-lost-work'],
     patches: [{ file: MANAGER, find: '    this.closing = true;\n    this.idleTimers.clearAll();\n    return', replace: '    this.closing = true;\n    return' }],
   },
   {
     name: 'r7-snapshot-live-sessions',
     race: 'R7',
     description: 'stragglers are snapshotted without being frozen first: git races their live sessions',
-    expect: 'no-snapshot-on-live-worktree',
+    expect: ['no-snapshot-on-live-worktree'],
     patches: [{ file: DRAIN, find: '      await freeze(ctx, agent);\n', replace: '' }],
   },
   {
     name: 'r8-snapshot-after-failed-freeze',
     race: 'R8',
     description: 'an agent whose session abort threw is snapshotted anyway',
-    expect: 'no-snapshot-on-live-worktree',
+    expect: ['no-snapshot-on-live-worktree'],
     patches: [
       {
         file: DRAIN,
@@ -105,7 +106,7 @@ export const MUTANTS: Mutant[] = [
     name: 'r9-push-without-upstream',
     race: 'R9',
     description: 'a plain push: a fresh branch has no upstream, so the push fails and the WIP dies with the disk',
-    expect: 'snapshot-succeeds',
+    expect: ['snapshot-succeeds'],
     patches: [
       {
         file: GIT,
@@ -119,7 +120,7 @@ export const MUTANTS: Mutant[] = [
     name: 'r10-push-without-origin',
     race: 'R10',
     description: 'the snapshot pushes lightweight workspaces too, which have no origin',
-    expect: 'snapshot-succeeds',
+    expect: ['snapshot-succeeds'],
     patches: [
       {
         file: SNAPSHOT,
@@ -132,14 +133,14 @@ export const MUTANTS: Mutant[] = [
     name: 'r11-notify-without-timeout',
     race: 'R11',
     description: 'the eviction notify has no timeout: a hung worker stalls the drain, so the old container lives into the hand-off',
-    expect: 'drain-ends-by-valid-ack',
+    expect: ['drain-ends-by-valid-ack', 'exit-before-sigkill'],
     patches: [{ file: DRAIN, find: '`/api/towns/${townId}/container-eviction`, undefined, timeout.signal)', replace: '`/api/towns/${townId}/container-eviction`, undefined)' }],
   },
   {
     name: 'pc1-unbounded-drain',
     race: 'PC1',
     description: "the spec's drain: abort and snapshot unbounded, so a hung session or push keeps the old container alive into the hand-off",
-    expect: 'drain-ends-by-valid-ack',
+    expect: ['drain-ends-by-valid-ack', 'exit-before-sigkill'],
     patches: [
       { file: DRAIN, find: "  if (agent.session) await withTimeout(ctx.clock, FREEZE_TIMEOUT_MS, agent.session.abort(), 'session abort');", replace: '  await agent.session?.abort();' },
       {
@@ -153,28 +154,28 @@ export const MUTANTS: Mutant[] = [
     name: 'pc2-heartbeat-nonce-at-once',
     race: 'PC2',
     description: "the spec's heartbeat: the nonce rides every heartbeat answer while draining, also one the old container sent before SIGTERM",
-    expect: 'drain-ends-by-valid-ack',
+    expect: ['drain-ends-by-valid-ack'],
     patches: [{ file: TOWN, find: '    return { drainNonce: this.handoffNonce() };', replace: '    return { drainNonce: this.drain.snapshot.draining ? this.drain.snapshot.drainNonce : null };' }],
   },
   {
     name: 'pc3-draining-container-takes-work',
     race: 'PC3',
     description: 'a draining container accepts agent starts (the town does not know when its notify was lost)',
-    expect: 'no-start-after-sigterm',
+    expect: ['no-start-after-sigterm'],
     patches: [{ file: MANAGER, find: "    if (this.closing) throw new ContainerClosingError('container is shutting down: no new agents');\n", replace: '' }],
   },
   {
     name: 'pc4-idle-timer-during-drain',
     race: 'PC4',
     description: 'idle timers are re-armed during the drain: an agent that ignores the nudge is ended as completed with unsaved work',
-    expect: 'no-lost-work',
+    expect: ['no-lost-work'],
     patches: [{ file: MANAGER, find: 'if (timeout !== undefined && !this.closing)', replace: 'if (timeout !== undefined)' }],
   },
   {
     name: 'pc5-dispatch-after-eviction',
     race: 'PC5',
     description: "the spec's tick: draining is read once per tick, so an eviction recorded while the tick awaits one dispatch does not stop the next",
-    expect: 'no-dispatch-while-draining',
+    expect: ['no-dispatch-while-draining'],
     patches: [
       {
         file: TOWN,

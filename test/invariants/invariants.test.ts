@@ -7,7 +7,7 @@ import { INVARIANTS } from '../../sim/invariants/catalog.ts';
 
 /** The engine of a tree with `patches` applied: a run built to break one invariant. */
 async function brokenEngine(name: string, patches: Patch[]): Promise<EngineModule> {
-  const mutant: Mutant = { name: `test-${name}`, race: 'test', description: name, expect: 'no-crash', patches };
+  const mutant: Mutant = { name: `test-${name}`, race: 'test', description: name, expect: ['no-crash'], patches };
   return import(`file://${prepareTree(mutant)}/sim/run/engine.ts`) as Promise<EngineModule>;
 }
 

@@ -82,7 +82,7 @@ export async function huntOne(
   const failure = results.find((r) => r.violation);
   if (!failure) {
     if (print) process.stdout.write(`${name}: NOT FOUND in ${results.length} seeds\n`);
-    return { mutant: name, expected: mutant.expect, found: false, seedsTried: results.length, wallSeconds: (performance.now() - started) / 1000 };
+    return { mutant: name, expected: mutant.expect.join(' or '), found: false, seedsTried: results.length, wallSeconds: (performance.now() - started) / 1000 };
   }
   const engine = await loadEngine(name);
   const scenario = engine.resolveScenario(options.scenario);
@@ -94,7 +94,7 @@ export async function huntOne(
   const wallSeconds = (performance.now() - started) / 1000;
   const seedsTried = failure.seed - options.start + 1;
   if (print) {
-    process.stdout.write(`\n=== ${name} (${mutant.race}): found after ${seedsTried} seeds in ${wallSeconds.toFixed(1)} s; expected ${mutant.expect}\n`);
+    process.stdout.write(`\n=== ${name} (${mutant.race}): found after ${seedsTried} seeds in ${wallSeconds.toFixed(1)} s; expected ${mutant.expect.join(' or ')}\n`);
     process.stdout.write(printTrace(shrunk.result.trace) + '\n');
     process.stdout.write(
       describeViolation(options.scenario, failure.seed, shrunk.result.violation!, `${engine.replayCommand(options.scenario, failure.seed, name)} --record ${file}`) + '\n',
@@ -103,7 +103,7 @@ export async function huntOne(
   }
   return {
     mutant: name,
-    expected: mutant.expect,
+    expected: mutant.expect.join(' or '),
     found: true,
     seedsTried,
     firstSeed: failure.seed,

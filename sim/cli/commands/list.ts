@@ -20,7 +20,7 @@ export function registerList(program: Command, _ctx: CliContext): void {
       out.push('SCENARIOS', table(['name', 'description'], [...builtinScenarios().values()].map((s) => [s.name, s.description])), '');
       out.push('INVARIANTS', table(['name', 'kind', 'description'], INVARIANTS.map((i) => [i.name, i.kind, i.description])), '');
       out.push('FAULT KINDS', table(['kind', 'description'], FAULT_KINDS.map((k) => [k, FAULT_DESCRIPTIONS[k]])), '');
-      out.push('MUTANTS', table(['name', 'race', 'expected invariant', 'description'], MUTANTS.map((m) => [m.name, m.race, m.expect, m.description])));
+      out.push('MUTANTS', table(['name', 'race', 'expected invariant', 'description'], MUTANTS.map((m) => [m.name, m.race, m.expect.join(' or '), m.description])));
       process.stdout.write(out.join('\n') + '\n');
     });
 }
