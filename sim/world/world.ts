@@ -3,7 +3,7 @@
  * simulator's fakes under one kernel. `buildWorld` sets the stage at virtual time zero; `run`
  * plays the scenario (eviction, faults, healing) and returns the kernel's result.
  */
-import type { Fetch, HttpHandler, GitWorkspace, TownRpc } from '../../src/ports.ts';
+import type { Clock, Fetch, HttpHandler, GitWorkspace, TownRpc } from '../../src/ports.ts';
 import { TownDO } from '../../src/town/town-do.ts';
 import { createWorkerApp, signContainerToken } from '../../src/worker/index.ts';
 import { createContainer, type Container } from '../../src/container/container.ts';
@@ -110,13 +110,19 @@ export async function buildWorld(options: WorldOptions): Promise<World> {
     storage,
     clock: kernel.clockFor('town'),
     create: async (s: FakeDurableStorage) => {
+      // A restart kills the old instance's in-flight work: its pending I/O and timers never return.
+      const generation = observer.townRestarts;
+      const current = () => observer.townRestarts === generation;
       const instance = new TownDO({
         townId: TOWN_ID,
         storage: s,
-        clock: kernel.clockFor('town'),
-        random: seededRandom(seed, `town:${observer.townRestarts}`),
+        clock: untilReplaced(kernel.clockFor('town'), current),
+        random: seededRandom(seed, `town:${generation}`),
         logger: traceLogger(kernel, 'town', verbose),
-        container: townFetch,
+        container: (request) =>
+          new Promise<Response>((resolve, reject) => {
+            if (current()) townFetch(request).then((r) => current() && resolve(r), (e: unknown) => current() && reject(e));
+          }),
       });
       await instance.init();
       return instance;
@@ -259,6 +265,20 @@ export async function buildWorld(options: WorldOptions): Promise<World> {
       if (!result.violation) await observer.finalChecks(duration);
       return kernel.result();
     },
+  };
+}
+
+/** A clock whose callbacks stop once `current()` turns false (a replaced Durable Object instance). */
+function untilReplaced(clock: Clock, current: () => boolean): Clock {
+  const guard = (callback: () => void) => () => {
+    if (current()) callback();
+  };
+  return {
+    now: () => clock.now(),
+    setTimeout: (callback, ms) => clock.setTimeout(guard(callback), ms),
+    clearTimeout: (handle) => clock.clearTimeout(handle),
+    setInterval: (callback, ms) => clock.setInterval(guard(callback), ms),
+    clearInterval: (handle) => clock.clearInterval(handle),
   };
 }
 

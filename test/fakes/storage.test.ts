@@ -88,3 +88,31 @@ describe('Durable Object host', () => {
     expect(got).toEqual(['instance-2']);
   });
 });
+
+describe('Durable Object host: restart during an alarm', () => {
+  it('delivers an alarm again when the instance running its handler was replaced (at least once)', async () => {
+    const storage = await createFakeStorage();
+    const clock = createFakeClock();
+    const runs: string[] = [];
+    let n = 0;
+    const host = createDurableObjectHost({
+      storage,
+      clock,
+      create: () => {
+        const name = `instance-${++n}`;
+        return {
+          async alarm() {
+            runs.push(name);
+            if (name === 'instance-1') await new Promise(() => {}); // dies mid-handler
+          },
+        };
+      },
+    });
+    await host.instance();
+    await storage.setAlarm(clock.now() + 1000);
+    await clock.tickAsync(1500);
+    await host.restart();
+    await clock.tickAsync(5000);
+    expect(runs).toEqual(['instance-1', 'instance-2']);
+  });
+});
