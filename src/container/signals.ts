@@ -10,18 +10,18 @@ export interface Lifecycle {
   stopAll(): Promise<void>;
 }
 
-export function installSignalHandlers(process: ProcessPort, lifecycle: Lifecycle, logger: Logger): void {
-  process.onSignal('SIGTERM', () => {
+export function installSignalHandlers(processPort: ProcessPort, lifecycle: Lifecycle, logger: Logger): void {
+  processPort.onSignal('SIGTERM', () => {
     logger.warn('SIGTERM: draining before exit');
     lifecycle.stopHeartbeat();
     void lifecycle
       .drainAll()
       .then(() => lifecycle.stopAll())
-      .finally(() => process.exit(0));
+      .finally(() => processPort.exit(0));
   });
-  process.onSignal('SIGINT', () => {
+  processPort.onSignal('SIGINT', () => {
     logger.warn('SIGINT: stopping without drain');
     lifecycle.stopHeartbeat();
-    void lifecycle.stopAll().finally(() => process.exit(0));
+    void lifecycle.stopAll().finally(() => processPort.exit(0));
   });
 }

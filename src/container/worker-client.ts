@@ -5,13 +5,13 @@ export interface WorkerClient {
   post(path: string, body?: unknown, signal?: AbortSignal): Promise<Response>;
 }
 
-export function createWorkerClient(fetch: Fetch, workerUrl: string, token: string): WorkerClient {
+export function createWorkerClient(send: Fetch, workerUrl: string, token: string): WorkerClient {
   return {
     post(path, body, signal) {
       const init: RequestInit = { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' } };
       if (body !== undefined) init.body = JSON.stringify(body);
       if (signal) init.signal = signal;
-      return fetch(new Request(`${workerUrl}${path}`, init));
+      return send(new Request(`${workerUrl}${path}`, init));
     },
   };
 }

@@ -42,7 +42,7 @@ const BUILT_TO_BREAK: { invariant: string; scenario: string; patches: Patch[] }[
     scenario: 'busy-polecats',
     // Never exits, and never acknowledges (else it would end its own drain first, at the hand-off).
     patches: [
-      { file: 'src/container/signals.ts', find: '      .finally(() => process.exit(0));', replace: '      .finally(() => undefined);' },
+      { file: 'src/container/signals.ts', find: '      .finally(() => processPort.exit(0));', replace: '      .finally(() => undefined);' },
       { file: 'src/container/drain-ack.ts', find: '    if (this.acknowledged || this.inFlight) return;', replace: '    return;' },
     ],
   },
@@ -54,7 +54,7 @@ const BUILT_TO_BREAK: { invariant: string; scenario: string; patches: Patch[] }[
   {
     invariant: 'sigint-never-drains',
     scenario: 'local-sigint',
-    patches: [{ file: 'src/container/signals.ts', find: '    void lifecycle.stopAll().finally(() => process.exit(0));', replace: '    void lifecycle.drainAll().then(() => lifecycle.stopAll()).finally(() => process.exit(0));' }],
+    patches: [{ file: 'src/container/signals.ts', find: '    void lifecycle.stopAll().finally(() => processPort.exit(0));', replace: '    void lifecycle.drainAll().then(() => lifecycle.stopAll()).finally(() => processPort.exit(0));' }],
   },
   {
     invariant: 'work-resumes',
