@@ -56,7 +56,6 @@ export class Observer {
   readonly sigintInstances = new Set<string>();
   /** End-of-run liveness checks, installed by the invariants. */
   finalChecks: (endAt: number) => Promise<void> = async () => {};
-  readonly evictionNotices = new Set<string>();
 
   constructor(
     private readonly kernel: Kernel,
@@ -121,7 +120,6 @@ export class Observer {
     return async (request) => {
       const path = new URL(request.url).pathname;
       if (path.endsWith('/container-eviction')) {
-        this.evictionNotices.add(instanceId);
         if (this.sigintInstances.has(instanceId)) {
           this.violate('sigint-never-drains', 'no eviction notice after SIGINT', `${instanceId} notified the town of an eviction after SIGINT`);
         }
