@@ -145,8 +145,8 @@ export const MUTANTS: Mutant[] = [
       { file: DRAIN, find: "  if (agent.session) await withTimeout(ctx.clock, FREEZE_TIMEOUT_MS, agent.session.abort(), 'session abort');", replace: '  await agent.session?.abort();' },
       {
         file: DRAIN,
-        find: "      await withTimeout(ctx.clock, Math.min(SNAPSHOT_TIMEOUT_MS, left), snapshotWorkspace(ctx.git, agent.workdir, ctx.logger), 'WIP snapshot');",
-        replace: '      await snapshotWorkspace(ctx.git, agent.workdir, ctx.logger);',
+        find: "      await withTimeout(ctx.clock, Math.min(SNAPSHOT_TIMEOUT_MS, left), snapshotWorkspace(ctx.git, agent.agentId, agent.workdir, ctx.logger), 'WIP snapshot');",
+        replace: '      await snapshotWorkspace(ctx.git, agent.agentId, agent.workdir, ctx.logger);',
       },
     ],
   },
@@ -181,6 +181,39 @@ export const MUTANTS: Mutant[] = [
         file: TOWN,
         find: '      if (this.drain.snapshot.draining) this.deferDispatch(dispatch);\n      else await this.dispatch(dispatch);',
         replace: '      await this.dispatch(dispatch);',
+      },
+    ],
+  },
+  {
+    name: 'pc6-unbounded-dispatch',
+    race: 'PC6',
+    description: 'a dispatch waits for the container without a timeout: one start the network swallows stalls every later alarm tick',
+    expect: ['work-resumes', 'drain-ends'],
+    patches: [{ file: TOWN, find: "          signal: timeout.signal,\n", replace: '' }],
+  },
+  {
+    name: 'pc7-snapshot-without-rescue',
+    race: 'PC7',
+    description: "the spec's snapshot: a WIP push the agent branch refuses (the agent also ran in the replacement) is given up, and the work dies with the disk",
+    expect: ['no-lost-work', 'snapshot-succeeds'],
+    patches: [
+      {
+        file: SNAPSHOT,
+        find: "  try {\n    await git.pushHeadSetUpstream(dir, { noVerify: true });\n  } catch (error) {\n    const rescue = rescueBranch(agentId, commitId);\n    logger.warn('WIP push to the agent branch failed; saving to a rescue branch', { agent: agentId, rescue, error: String(error) });\n    await git.pushHeadTo(dir, rescue, { noVerify: true });\n  }\n",
+        replace: '  await git.pushHeadSetUpstream(dir, { noVerify: true });\n',
+      },
+    ],
+  },
+  {
+    name: 'pc8-duplicate-start-conflicts',
+    race: 'PC8',
+    description: "the spec's start: a start delivered twice answers 409 to the copy that arrives second; when that is the town's, it counts a running agent as a failed dispatch and its bead is never dispatched again",
+    expect: ['work-resumes'],
+    patches: [
+      {
+        file: MANAGER,
+        find: '      if (!existing.done && existing.beadId === request.beadId) return viewOf(existing);\n',
+        replace: '',
       },
     ],
   },

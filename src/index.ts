@@ -6,4 +6,4 @@ export { Action } from './town/actions.ts';
 export { createWorkerApp, signContainerToken, checkContainerToken } from './worker/index.ts';
 export { createContainer, type Container, type ContainerConfig, type ContainerPorts } from './container/container.ts';
 export { createIsomorphicGitWorkspace } from './container/git-workspace.ts';
-export { snapshotWorkspace } from './container/snapshot.ts';
+export { rescueBranch, snapshotWorkspace } from './container/snapshot.ts';

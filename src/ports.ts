@@ -142,6 +142,8 @@ export interface GitWorkspace {
   commit(dir: string, message: string, options?: { allowEmpty?: boolean }): Promise<string>;
   /** `git push --set-upstream origin HEAD [--no-verify]`. Rejects when the push fails. */
   pushHeadSetUpstream(dir: string, options?: { noVerify?: boolean }): Promise<void>;
+  /** `git push origin HEAD:refs/heads/<remoteBranch> [--no-verify]`, tracking nothing. Rejects when the push fails. */
+  pushHeadTo(dir: string, remoteBranch: string, options?: { noVerify?: boolean }): Promise<void>;
 }
 
 export type SessionEvent =

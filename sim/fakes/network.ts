@@ -101,6 +101,13 @@ export class Network {
   private readonly listeners: ((event: TrafficEvent) => void)[] = [];
   private readonly latency: { min: number; max: number };
   private readonly counters: NetworkStats = { sent: 0, delivered: 0, dropped: 0, duplicated: 0, hung: 0 };
+  /**
+   * Unsettled exchanges, held strongly. Node's `Request` follows the caller's AbortSignal through a
+   * WeakRef: once nothing else reaches a request whose host never answers, a garbage collection
+   * silently unhooks its abort, the caller's timeout never lands, and the same seed takes a
+   * different path depending on when the collector ran (measured: default seed 463 under load).
+   */
+  private readonly inFlight = new Set<Exchange>();
 
   constructor(
     private readonly sim: Sim,
@@ -189,6 +196,7 @@ export class Network {
   private settle(x: Exchange): boolean {
     if (x.settled) return false;
     x.settled = true;
+    this.inFlight.delete(x);
     if (x.onAbort) x.request.signal.removeEventListener('abort', x.onAbort);
     return true;
   }
@@ -225,6 +233,7 @@ export class Network {
         this.emit(x, 'response', 'aborted');
         reject(signal.reason ?? new DOMException('This operation was aborted', 'AbortError'));
       };
+      this.inFlight.add(x);
       if (signal.aborted) return onAbort();
       x.onAbort = onAbort;
       signal.addEventListener('abort', onAbort);

@@ -41,39 +41,67 @@ class Cursor<T extends SqlRow> implements SqlCursor<T> {
   }
 }
 
+/** A query text that holds several statements: run one after the other, never cached. */
+const MULTIPLE = Symbol('multiple statements');
+
 export class FakeDurableStorage implements DurableStorage {
   private kv = new Map<string, unknown>();
   private alarm: number | null = null;
   private readonly alarmListeners: ((time: number | null) => void)[] = [];
   private savepoints = 0;
+  /** Async transactions run one at a time: interleaved, one's rollback would undo the other's writes. */
+  private transactions: Promise<unknown> = Promise.resolve();
+  /** Prepared statements by query text: the town runs the same few statements every tick. */
+  private readonly statements = new Map<string, Statement | typeof MULTIPLE>();
+  /** `rowsWritten` is the change in SQLite's total_changes(): sqlite3_changes() keeps the last write's count through later SELECTs. */
+  private readonly totalChanges: Statement;
   readonly sql: SqlStorage;
 
   constructor(private readonly db: Database) {
-    this.sql = { exec: (query, ...bindings) => this.exec(query, bindings) };
+    this.totalChanges = db.prepare('SELECT total_changes()');
+    this.sql = { exec: (query, ...bindings) => trusted(() => this.exec(query, bindings)) };
   }
 
-  /** Prepared statements by query text: the town runs the same few statements every tick. */
-  private readonly statements = new Map<string, Statement>();
-
-  // sql.js reads the real clock inside SQLite's time functions; no query here depends on them.
+  // sql.js reads the real clock inside SQLite's time functions; no query here depends on them,
+  // hence the `trusted` around every call into the database.
   private exec<T extends SqlRow>(query: string, bindings: SqlValue[]): SqlCursor<T> {
-    return trusted(() => this.execTrusted<T>(query, bindings));
-  }
-
-  private execTrusted<T extends SqlRow>(query: string, bindings: SqlValue[]): SqlCursor<T> {
+    const before = this.changes();
     let statement = this.statements.get(query);
-    if (!statement) {
-      statement = this.db.prepare(query);
+    if (statement === undefined) {
+      statement = this.prepareOnce(query);
       this.statements.set(query, statement);
     }
-    try {
-      if (bindings.length > 0) statement.bind(bindings as never);
-      const rows: T[] = [];
-      while (statement.step()) rows.push(statement.getAsObject() as T);
-      return new Cursor(rows, this.db.getRowsModified());
-    } finally {
-      statement.reset();
+    const rows = statement === MULTIPLE ? this.runMultiple<T>(query, bindings) : run<T>(statement, bindings);
+    return new Cursor(rows, this.changes() - before);
+  }
+
+  private changes(): number {
+    this.totalChanges.step();
+    const [count] = this.totalChanges.get();
+    this.totalChanges.reset();
+    return Number(count);
+  }
+
+  /** Prepares a single-statement query for the cache, or marks a multi-statement one. */
+  private prepareOnce(query: string): Statement | typeof MULTIPLE {
+    const statements = this.db.iterateStatements(query);
+    statements.next();
+    const single = statements.getRemainingSQL().trim() === '';
+    // Frees the iterator's statement and its copy of the query; the rest is not prepared (it may
+    // depend on the first statement having run).
+    (statements as Iterator<Statement>).return?.();
+    return single ? this.db.prepare(query) : MULTIPLE;
+  }
+
+  /** As on the platform: the bindings apply to the last statement, and so does the cursor. */
+  private runMultiple<T extends SqlRow>(query: string, bindings: SqlValue[]): T[] {
+    let rows: T[] = [];
+    const statements = this.db.iterateStatements(query);
+    for (const statement of statements) {
+      const last = statements.getRemainingSQL().trim() === '';
+      rows = run<T>(statement, last ? bindings : []);
     }
+    return rows;
   }
 
   // --- key-value ---------------------------------------------------------------------------------
@@ -104,58 +132,64 @@ export class FakeDurableStorage implements DurableStorage {
   }
 
   async list<T = unknown>(options: StorageListOptions = {}): Promise<Map<string, T>> {
-    let keys = [...this.kv.keys()].sort();
-    if (options.prefix !== undefined) keys = keys.filter((k) => k.startsWith(options.prefix as string));
-    if (options.start !== undefined) keys = keys.filter((k) => k >= (options.start as string));
-    if (options.end !== undefined) keys = keys.filter((k) => k < (options.end as string));
-    if (options.reverse) keys.reverse();
-    if (options.limit !== undefined) keys = keys.slice(0, options.limit);
-    return new Map(keys.map((k) => [k, structuredClone(this.kv.get(k)) as T]));
+    const { prefix, start, end, limit, reverse } = options;
+    const keys = [...this.kv.keys()]
+      .filter((k) => (prefix === undefined || k.startsWith(prefix)) && (start === undefined || k >= start) && (end === undefined || k < end))
+      .sort();
+    if (reverse) keys.reverse();
+    const selected = limit === undefined ? keys : keys.slice(0, limit);
+    return new Map(selected.map((k) => [k, structuredClone(this.kv.get(k)) as T]));
   }
 
   // --- transactions ------------------------------------------------------------------------------
 
   transactionSync<T>(closure: () => T): T {
     const undo = this.begin();
+    let result: T;
     try {
-      const result = closure();
-      this.commit();
-      return result;
+      result = closure();
     } catch (error) {
       undo();
       throw error;
     }
+    this.release();
+    return result;
   }
 
-  async transaction<T>(closure: (txn: KeyValueStorage) => Promise<T>): Promise<T> {
-    const undo = this.begin();
-    try {
-      const result = await closure(this);
-      this.commit();
+  transaction<T>(closure: (txn: KeyValueStorage) => Promise<T>): Promise<T> {
+    const run = async () => {
+      const undo = this.begin();
+      let result: T;
+      try {
+        result = await closure(this);
+      } catch (error) {
+        undo();
+        throw error;
+      }
+      this.release();
       return result;
-    } catch (error) {
-      undo();
-      throw error;
-    }
+    };
+    const done = this.transactions.then(run, run);
+    this.transactions = done.catch(() => undefined);
+    return done;
   }
 
-  /** Opens a SQL savepoint and snapshots the key-value map; returns the rollback. */
+  /** Opens a SQL savepoint and snapshots the key-value map and the alarm; returns the rollback. */
   private begin(): () => void {
     const name = `sp${++this.savepoints}`;
     trusted(() => this.db.exec(`SAVEPOINT ${name}`));
     const kvBefore = new Map(this.kv);
     const alarmBefore = this.alarm;
     return () => {
-      this.db.exec(`ROLLBACK TO ${name}`);
-      this.db.exec(`RELEASE ${name}`);
+      trusted(() => this.db.exec(`ROLLBACK TO ${name}; RELEASE ${name}`));
       this.savepoints--;
       this.kv = kvBefore;
-      this.alarm = alarmBefore;
+      if (this.alarm !== alarmBefore) this.changeAlarm(alarmBefore);
     };
   }
 
-  private commit(): void {
-    this.db.exec(`RELEASE sp${this.savepoints--}`);
+  private release(): void {
+    trusted(() => this.db.exec(`RELEASE sp${this.savepoints--}`));
   }
 
   // --- the alarm ---------------------------------------------------------------------------------
@@ -165,22 +199,36 @@ export class FakeDurableStorage implements DurableStorage {
   }
 
   async setAlarm(scheduledTime: number): Promise<void> {
-    this.alarm = scheduledTime;
-    for (const listener of this.alarmListeners) listener(scheduledTime);
+    this.changeAlarm(scheduledTime);
   }
 
   async deleteAlarm(): Promise<void> {
-    this.alarm = null;
-    for (const listener of this.alarmListeners) listener(null);
+    this.changeAlarm(null);
   }
 
-  /** For the Durable Object host: told whenever the alarm is set or deleted. */
+  /** For the Durable Object host: told whenever the alarm is set, deleted or rolled back. */
   onAlarmChange(listener: (time: number | null) => void): void {
     this.alarmListeners.push(listener);
   }
 
-  /** For the host: the alarm fired and is consumed before its handler runs. */
+  /** For the host: the alarm fired and is consumed before its handler runs (listeners are not told). */
   consumeAlarm(): void {
     this.alarm = null;
+  }
+
+  private changeAlarm(time: number | null): void {
+    this.alarm = time;
+    for (const listener of this.alarmListeners) listener(time);
+  }
+}
+
+function run<T extends SqlRow>(statement: Statement, bindings: SqlValue[]): T[] {
+  try {
+    if (bindings.length > 0) statement.bind(bindings as never);
+    const rows: T[] = [];
+    while (statement.step()) rows.push(statement.getAsObject() as T);
+    return rows;
+  } finally {
+    statement.reset();
   }
 }

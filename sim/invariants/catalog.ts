@@ -17,7 +17,7 @@ export const INVARIANTS = [
   { name: 'drain-ends-by-valid-ack', kind: 'safety', description: 'drain ends only by an acknowledgement from a replacement container (newer than the evicted one, never itself SIGTERMed), or by the 15-minute expiry' },
   { name: 'no-lost-work', kind: 'safety', description: 'for every agent running at SIGTERM, everything it wrote is on the remote (or committed locally without origin) before its container dies' },
   { name: 'no-snapshot-on-live-worktree', kind: 'safety', description: 'no git snapshot starts in a worktree whose session can still act' },
-  { name: 'snapshot-succeeds', kind: 'safety', description: 'a WIP snapshot push fails only when an injected fault broke it' },
+  { name: 'snapshot-succeeds', kind: 'safety', description: 'a WIP snapshot reaches the remote (its branch, or a rescue branch when the branch refuses it) unless an injected fault broke it' },
   { name: 'agent-ends-once', kind: 'safety', description: 'each agent run ends exactly once: completed normally or force-saved, never both' },
   { name: 'exit-before-sigkill', kind: 'safety', description: 'a container that received SIGTERM exits by itself before SIGKILL' },
   { name: 'drain-survives-restart', kind: 'safety', description: 'a TownDO restart keeps the drain state' },

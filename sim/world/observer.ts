@@ -16,6 +16,7 @@ import type { InvariantName } from '../invariants/catalog.ts';
 import type { FaultDice } from './faults.ts';
 import type { InstanceParts } from './world.ts';
 import { currentBranch, readHeadFiles } from './git-inspect.ts';
+import { rescueBranch } from '../../src/container/snapshot.ts';
 
 export interface DrainView {
   draining: boolean;
@@ -52,6 +53,8 @@ export class Observer {
   private readonly starts = new Map<string, number>();
   private readonly agentRuns = new Map<string, AgentRun>();
   private readonly runningAtSigterm = new Map<string, RunningAtSigterm[]>();
+  /** `instance|workdir` of WIP pushes the agent branch refused, until the WIP is saved elsewhere. */
+  private readonly refusedSaves = new Set<string>();
   private readonly lastDispatch = new Map<string, number>();
   readonly sigintInstances = new Set<string>();
   /** End-of-run liveness checks, installed by the invariants. */
@@ -136,10 +139,15 @@ export class Observer {
   // --- container instances ------------------------------------------------------------------------
 
   watchContainer(instanceId: string, handler: HttpHandler): HttpHandler {
+    // A start counts when it began a session: a duplicate answered with the run already under way
+    // (PC8) started nothing.
+    const sessionsOf = (agentId: unknown) => this.instances.get(instanceId)?.agents.sessions().filter((s) => s.agentId === agentId).length ?? 0;
     return async (request) => {
+      if (request.method !== 'POST' || new URL(request.url).pathname !== '/agents/start') return handler(request);
+      const { agentId } = (await request.clone().json().catch(() => ({}))) as { agentId?: unknown };
+      const before = sessionsOf(agentId);
       const response = await handler(request);
-      if (request.method === 'POST' && new URL(request.url).pathname === '/agents/start' && response.ok) {
-        const { agentId } = (await response.clone().json()).data as { agentId: string };
+      if (response.ok && sessionsOf(agentId) > before) {
         const key = `${instanceId}/${agentId}`;
         this.starts.set(key, (this.starts.get(key) ?? 0) + 1);
         const info = this.platform.instances().find((i) => i.id === instanceId);
@@ -170,19 +178,40 @@ export class Observer {
         return git.addAll(dir);
       },
       commit: (dir, message, options) => git.commit(dir, message, options),
+      // The agent's branch may refuse the save (it moved on the remote, PC7): the snapshot then
+      // pushes to a rescue branch, and that push is the one that must succeed.
       pushHeadSetUpstream: async (dir, options) => {
         try {
           await git.pushHeadSetUpstream(dir, options);
         } catch (error) {
-          const branch = await currentBranch(this.instances.get(instanceId)?.fs.fs, dir);
-          const faulted = this.rigs.some((r) => this.remote.faultedPushes.has(`${r.repo}:${branch}`));
-          if (!faulted) {
+          if (!(await this.pushFaulted(instanceId, dir))) {
+            // A refusal by the remote is the protocol's to handle (PC7): judged when the container exits.
+            if (/rejected/i.test(String(error))) this.refusedSaves.add(`${instanceId}|${dir}`);
+            else this.violate('snapshot-succeeds', `the WIP push of ${agentIdOf(dir)} to succeed or be refused (no fault was injected)`, `it failed: ${String(error)}`);
+          }
+          throw error;
+        }
+      },
+      pushHeadTo: async (dir, remoteBranch, options) => {
+        try {
+          await git.pushHeadTo(dir, remoteBranch, options);
+          this.refusedSaves.delete(`${instanceId}|${dir}`);
+        } catch (error) {
+          if (await this.pushFaulted(instanceId, dir, remoteBranch)) {
+            this.refusedSaves.delete(`${instanceId}|${dir}`);
+          } else {
             this.violate('snapshot-succeeds', `the WIP push of ${agentIdOf(dir)} to succeed (no fault was injected)`, `it failed: ${String(error)}`);
           }
           throw error;
         }
       },
     };
+  }
+
+  /** Whether an injected fault broke a push of the agent's branch (or of `otherBranch`). */
+  private async pushFaulted(instanceId: string, dir: string, otherBranch?: string): Promise<boolean> {
+    const branch = await currentBranch(this.instances.get(instanceId)?.fs.fs, dir);
+    return this.rigs.some((r) => this.remote.faultedPushes.has(`${r.repo}:${branch}`) || (otherBranch !== undefined && this.remote.faultedPushes.has(`${r.repo}:${otherBranch}`)));
   }
 
   private recordEnd(instanceId: string, agentId: string, how: 'completed' | 'snapshot'): void {
@@ -214,7 +243,22 @@ export class Observer {
         this.violate('exit-before-sigkill', `${event.id} to exit by itself within 15 minutes of SIGTERM`, 'the platform had to SIGKILL it');
       }
     }
-    if (event.kind === 'exit' || event.kind === 'killed') void this.checkNoLostWork(event.id);
+    if (event.kind === 'exit' || event.kind === 'killed') {
+      this.checkRefusedSaves(event.id);
+      void this.checkNoLostWork(event.id);
+    }
+  }
+
+  private checkRefusedSaves(instanceId: string): void {
+    for (const key of this.refusedSaves) {
+      const [instance, dir] = key.split('|') as [string, string];
+      if (instance !== instanceId) continue;
+      // A rescue push that a fault hung never answers; the snapshot's timeout abandoned it.
+      const rescuePrefix = `:${rescueBranch(agentIdOf(dir), '')}`;
+      if ([...this.remote.faultedPushes].some((push) => push.includes(rescuePrefix))) continue;
+      this.violate('snapshot-succeeds', `the WIP of ${agentIdOf(dir)} to reach the remote (no fault was injected)`, `its branch refused the push and nothing saved it elsewhere before ${instanceId} died`);
+      return;
+    }
   }
 
   /** Records a dispatch the town made, for work-resumes. */
@@ -232,8 +276,11 @@ export class Observer {
       const written = parts.agents.written(agent.agentId);
       const paths = Object.keys(written);
       if (paths.length === 0) continue;
-      const saved = await this.savedFiles(parts, agent);
-      const missing = paths.filter((p) => saved?.[p] !== written[p]);
+      let missing: string[] = paths;
+      for (const saved of await this.savedFiles(parts, agent)) {
+        const notThere = paths.filter((p) => saved[p] !== written[p]);
+        if (notThere.length < missing.length) missing = notThere;
+      }
       if (missing.length > 0) {
         this.violate(
           'no-lost-work',
@@ -245,15 +292,25 @@ export class Observer {
     }
   }
 
-  /** Files of the agent's branch on the remote, or of its local HEAD when it has no origin. */
-  private async savedFiles(parts: InstanceParts, agent: RunningAtSigterm): Promise<Record<string, string> | undefined> {
-    if (agent.role === 'mayor' || agent.role === 'triage') return readHeadFiles(parts.fs.fs, agent.workdir);
+  /**
+   * Where the agent's work may have been saved: the files of its branch on the remote and of its
+   * rescue branches (PC7), or of its local HEAD when it has no origin.
+   */
+  private async savedFiles(parts: InstanceParts, agent: RunningAtSigterm): Promise<Record<string, string>[]> {
+    const found = (files: Record<string, string> | undefined) => (files ? [files] : []);
+    if (agent.role === 'mayor' || agent.role === 'triage') return found(await readHeadFiles(parts.fs.fs, agent.workdir));
     const rig = this.rigs.find((r) => r.rigId === agent.rigId);
     const branch = await currentBranch(parts.fs.fs, agent.workdir);
-    if (!rig || !branch) return undefined;
-    // A push an injected fault broke cannot have put the work on the remote: not the protocol's fault.
-    if (this.remote.faultedPushes.has(`${rig.repo}:${branch}`)) return parts.agents.written(agent.agentId);
-    return (await this.remote.readBranch(rig.repo, branch))?.files;
+    if (!rig || !branch) return [];
+    // A push an injected fault broke (to the branch or to a rescue branch) cannot have put the work
+    // on the remote: not the protocol's fault.
+    const rescuePrefix = rescueBranch(agent.agentId, '');
+    const faulted = [...this.remote.faultedPushes].some((push) => push === `${rig.repo}:${branch}` || push.startsWith(`${rig.repo}:${rescuePrefix}`));
+    if (faulted) return [parts.agents.written(agent.agentId)];
+    const candidates = [branch, ...(await this.remote.branches(rig.repo)).filter((b) => b.startsWith(rescuePrefix))];
+    const saved: Record<string, string>[] = [];
+    for (const candidate of candidates) saved.push(...found((await this.remote.readBranch(rig.repo, candidate))?.files));
+    return saved;
   }
 
   // --- drain transitions, judged after every step -------------------------------------------------

@@ -116,7 +116,7 @@ export async function forceSaveStragglers(ctx: DrainContext, deadline: number): 
       continue;
     }
     try {
-      await withTimeout(ctx.clock, Math.min(SNAPSHOT_TIMEOUT_MS, left), snapshotWorkspace(ctx.git, agent.workdir, ctx.logger), 'WIP snapshot');
+      await withTimeout(ctx.clock, Math.min(SNAPSHOT_TIMEOUT_MS, left), snapshotWorkspace(ctx.git, agent.agentId, agent.workdir, ctx.logger), 'WIP snapshot');
       ctx.logger.info('WIP snapshot saved', { agent: agent.agentId });
     } catch (error) {
       ctx.logger.error('WIP snapshot failed', { agent: agent.agentId, error: String(error) });

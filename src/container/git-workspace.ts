@@ -75,6 +75,14 @@ export function createIsomorphicGitWorkspace(deps: IsomorphicGitDeps): GitWorksp
       await git.setConfig({ fs, dir, path: `branch.${branch}.remote`, value: 'origin' });
       await git.setConfig({ fs, dir, path: `branch.${branch}.merge`, value: `refs/heads/${branch}` });
     },
+
+    async pushHeadTo(dir, remoteBranch) {
+      const result = await git.push({ fs, http, dir, remote: 'origin', ref: 'HEAD', remoteRef: remoteBranch });
+      const refResult = result.refs[`refs/heads/${remoteBranch}`];
+      if (!result.ok || (refResult && !refResult.ok)) {
+        throw new Error(`push of HEAD to ${remoteBranch} rejected: ${refResult?.error ?? result.error ?? 'unknown reason'}`);
+      }
+    },
   };
 }
 

@@ -65,6 +65,8 @@ export class ProcessManager {
     if (this.closing) throw new ContainerClosingError('container is shutting down: no new agents');
     const existing = this.registry.get(request.agentId);
     if (existing && isLive(existing)) {
+      // The same start again (the network delivered it twice, PC8): it is already under way.
+      if (!existing.done && existing.beadId === request.beadId) return viewOf(existing);
       // The town re-dispatches an agent as soon as it reports gt_done, while its process lingers
       // here until the idle timer. That run's work is pushed: it gives way to the new one.
       if (!existing.done) throw new AgentConflictError(`agent ${request.agentId} is already ${existing.status}`);

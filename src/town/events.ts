@@ -5,19 +5,20 @@
  */
 import { z } from 'zod';
 import type { SqlStorage } from '../ports.ts';
-import { AgentRole } from './model.ts';
 
 export const TownEvent = z.discriminatedUnion('type', [
   z.object({ type: z.literal('container_eviction'), nonce: z.string() }),
   z.object({ type: z.literal('agent_done'), agentId: z.string(), branch: z.string().optional(), summary: z.string().optional() }),
-  z.object({ type: z.literal('agent_completed'), agentId: z.string(), reason: z.enum(['completed', 'container eviction']), role: AgentRole.optional() }),
+  z.object({ type: z.literal('agent_completed'), agentId: z.string(), reason: z.enum(['completed', 'container eviction']) }),
 ]);
 export type TownEvent = z.infer<typeof TownEvent>;
 
 export interface StoredEvent {
   eventId: number;
-  event: TownEvent;
+  type: string;
   createdAt: number;
+  /** Parses and validates the payload (throws when it is not a known event). */
+  read(): TownEvent;
 }
 
 export class EventLog {
@@ -37,9 +38,14 @@ export class EventLog {
 
   unprocessed(): StoredEvent[] {
     return this.sql
-      .exec('SELECT event_id, payload, created_at FROM town_events WHERE processed_at IS NULL ORDER BY event_id')
+      .exec('SELECT event_id, type, payload, created_at FROM town_events WHERE processed_at IS NULL ORDER BY event_id')
       .toArray()
-      .map((row) => ({ eventId: Number(row.event_id), event: TownEvent.parse(JSON.parse(String(row.payload))), createdAt: Number(row.created_at) }));
+      .map((row) => ({
+        eventId: Number(row.event_id),
+        type: String(row.type),
+        createdAt: Number(row.created_at),
+        read: () => TownEvent.parse(JSON.parse(String(row.payload))),
+      }));
   }
 
   markProcessed(eventId: number, now: number): void {

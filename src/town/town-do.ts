@@ -8,10 +8,12 @@ import {
   ALARM_ACTIVE_MS,
   ALARM_IDLE_MS,
   DISPATCH_BACKOFF_MS,
+  DISPATCH_TIMEOUT_MS,
   DRAIN_EXPIRY_MS,
   MAX_DISPATCH_ATTEMPTS,
   NONCE_HANDOFF_DELAY_MS,
 } from './constants.ts';
+import { abortAfter } from '../lib/timeout.ts';
 import { DrainState, type DrainSnapshot } from './drain-state.ts';
 import { ensureContainerReady } from './ensure-container-ready.ts';
 import { EventLog, type TownEvent } from './events.ts';
@@ -126,6 +128,7 @@ export class TownDO implements TownRpc {
     }
     await this.drain.clear();
     this.env.logger.warn('replacement container acknowledged: drain ended');
+    await this.ensureAlarm();
     return true;
   }
 
@@ -151,6 +154,9 @@ export class TownDO implements TownRpc {
    * the eviction was recorded, and must not carry the nonce back to it.
    */
   async touchAgentHeartbeat(agentId: string, _watermark?: number): Promise<{ drainNonce: string | null }> {
+    // Heartbeats keep coming while agents work: they revive an alarm whose retries ran out.
+    await this.ensureAlarm();
+    // From here on synchronous: the touch and the nonce read are one atomic step.
     const agent = this.store.agent(agentId);
     if (agent) {
       this.store.touchAgent(agentId, this.now());
@@ -209,8 +215,16 @@ export class TownDO implements TownRpc {
   private applyPendingEvents(): void {
     const now = this.now();
     for (const stored of this.events.unprocessed()) {
-      this.applyEvent(stored.event, now);
-      this.events.markProcessed(stored.eventId, now);
+      try {
+        this.env.storage.transactionSync(() => {
+          this.applyEvent(stored.read(), now);
+          this.events.markProcessed(stored.eventId, now);
+        });
+      } catch (error) {
+        // Rolled back whole; marked so that one bad event cannot stop every later tick.
+        this.env.logger.error('town event could not be applied; skipped', { eventId: stored.eventId, type: stored.type, error: String(error) });
+        this.events.markProcessed(stored.eventId, now);
+      }
     }
   }
 
@@ -346,13 +360,23 @@ export class TownDO implements TownRpc {
       ...(remoteUrl ? { remoteUrl } : {}),
     };
     let failure: string | undefined;
+    // Without a bound, one start the network swallows holds this alarm tick, and with it every
+    // later tick, forever (PC6).
+    const timeout = abortAfter(this.env.clock, DISPATCH_TIMEOUT_MS, 'agent start timed out');
     try {
       const response = await this.env.container(
-        new Request('http://container/agents/start', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }),
+        new Request('http://container/agents/start', {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify(body),
+          signal: timeout.signal,
+        }),
       );
       if (!response.ok) failure = `container answered ${response.status}`;
     } catch (error) {
       failure = String(error);
+    } finally {
+      timeout.cancel();
     }
     if (failure === undefined) {
       this.store.setDispatchBackoff(bead.beadId, 0, null, this.now());

@@ -250,10 +250,17 @@ describe('control server input', () => {
     }
   });
 
-  it('starting an agent that is already running is a 409', async () => {
+  it('starting an agent that is already running on another bead is a 409', async () => {
     const c = makeContainer();
-    expect((await c.start('pc-1')).status).toBe(200);
-    expect((await c.start('pc-1')).status).toBe(409);
+    expect((await c.start('pc-1', 'polecat', 'b-1')).status).toBe(200);
+    expect((await c.start('pc-1', 'polecat', 'b-2')).status).toBe(409);
+  });
+
+  it('PC8: the same start delivered twice answers 200 both times and runs one session', async () => {
+    const c = makeContainer();
+    const [first, second] = await Promise.all([c.start('pc-1', 'polecat', 'b-1'), c.start('pc-1', 'polecat', 'b-1')]);
+    expect([first.status, second.status]).toEqual([200, 200]);
+    expect(c.log.filter((line) => line === 'prepare:pc-1')).toHaveLength(1);
   });
 });
 

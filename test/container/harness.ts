@@ -73,6 +73,9 @@ export function recordingGit(log: string[], options: { origin?: (dir: string) =>
     async pushHeadSetUpstream(dir) {
       step('push-set-upstream', dir);
     },
+    async pushHeadTo(dir) {
+      step('push-rescue', dir);
+    },
   };
 }
 
@@ -113,11 +116,11 @@ export function makeContainer(options: { worker?: (path: string) => Response | P
   const git = options.git ?? recordingGit(log);
   const container = createContainer({ workerUrl: 'http://worker', containerToken: 't', workRoot: '/ws' }, { clock, fetch, git, sessions, process, logger: silentLogger });
   container.start();
-  const start = async (agentId: string, role = 'polecat') => {
+  const start = async (agentId: string, role = 'polecat', beadId = `b-${agentId}`) => {
     const response = await container.handle(
       new Request('http://container/agents/start', {
         method: 'POST',
-        body: JSON.stringify({ townId: 'town-1', rigId: 'rig-1', agentId, role, beadId: `b-${agentId}`, prompt: 'go', branch: `gt/${agentId}`, remoteUrl: 'http://git/r.git' }),
+        body: JSON.stringify({ townId: 'town-1', rigId: 'rig-1', agentId, role, beadId, prompt: 'go', branch: `gt/${agentId}`, remoteUrl: 'http://git/r.git' }),
       }),
     );
     return response;

@@ -37,6 +37,9 @@ function bench(options: { seed?: number; profile?: Partial<AgentProfile>; origin
       }
       note('push', dir);
     },
+    pushHeadTo: async () => {
+      throw new Error('agents push their own branch only');
+    },
   };
   const fs = {
     writeFile: async (path: string, data: string) => {
@@ -282,7 +285,7 @@ describe('agent models', () => {
     const rolled: string[] = [];
     const models = createAgentModels(kernel, {
       fs: { writeFile: async () => undefined },
-      git: { prepare: async () => undefined, hasOrigin: async () => true, addAll: async () => undefined, commit: async () => 'c', pushHeadSetUpstream: async () => undefined },
+      git: { prepare: async () => undefined, hasOrigin: async () => true, addAll: async () => undefined, commit: async () => 'c', pushHeadSetUpstream: async () => undefined, pushHeadTo: async () => undefined },
       faults: (kind) => (rolled.push(kind), kind === 'agent.abort-throws'),
     });
     at(kernel, 0, async () => {

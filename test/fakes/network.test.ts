@@ -1,3 +1,5 @@
+import v8 from 'node:v8';
+import vm from 'node:vm';
 import { describe, expect, it } from 'vitest';
 import { createKernel, type Kernel } from '../../sim/kernel/index.ts';
 import { ConnectionReset, createNetwork, type Network, type TrafficEvent } from '../../sim/fakes/network.ts';
@@ -102,6 +104,24 @@ describe('network fake', () => {
     expect((seen[0]!.error as DOMException).name).toBe('AbortError');
     expect(seen[1]).toMatchObject({ outcome: 'error', at: 0 });
     expect(delivered).toBe(1);
+  });
+
+  it('a request its host never answers still honours its abort after a garbage collection', async () => {
+    // Node's Request follows the caller's signal through a WeakRef: if only the fake's closures
+    // reached the request, a collection would unhook the abort and the caller would wait forever.
+    v8.setFlagsFromString('--expose-gc');
+    const gc = vm.runInNewContext('gc') as () => void;
+    const { kernel, net } = world();
+    net.register('worker', () => new Promise<Response>(() => {}));
+    let seen: ReturnType<typeof watch> = {};
+    kernel.schedule(0, 'c', 'call', () => {
+      const controller = new AbortController();
+      kernel.clockFor('c').setTimeout(() => controller.abort(new Error('gave up')), 10_000);
+      seen = watch(kernel, net.fetchFor('c')(new Request('http://worker/hangs', { method: 'POST', signal: controller.signal })));
+    });
+    kernel.schedule(5_000, 'gc', 'collect garbage', () => gc());
+    await kernel.run(20_000);
+    expect(seen).toMatchObject({ outcome: 'error', at: 10_000 });
   });
 
   it('loss rejects with a connection error after one latency, and the handler never sees the request', async () => {

@@ -1,5 +1,5 @@
 import { describe } from 'vitest';
-import { huntMutants } from './hunt.ts';
+import { huntMutants, replayFirstFailures } from './hunt.ts';
 
 describe('regression corpus: container-side races', () => {
   huntMutants([
@@ -10,8 +10,13 @@ describe('regression corpus: container-side races', () => {
     'r10-push-without-origin',
     'r11-notify-without-timeout',
     'pc1-unbounded-drain',
-    // pc3-draining-container-takes-work is not hunted here: in the current default sweep its first
-    // failure (seed 395) is a work-resumes failure the real code shares; see docs/protocol-changes.md.
     'pc4-idle-timer-during-drain',
   ]);
+});
+
+describe('regression corpus: container-side races found far out', () => {
+  replayFirstFailures({
+    'pc7-snapshot-without-rescue': 463,
+    'pc8-duplicate-start-conflicts': 592,
+  });
 });

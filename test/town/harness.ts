@@ -21,7 +21,11 @@ export interface ContainerCall {
   body?: any;
 }
 
-export async function makeTown(options: { status?: (path: string) => number } = {}) {
+/**
+ * `status`: the container's answer per path; `'throw'` makes the fetch itself fail, `'hang'` never
+ * answers (the fetch rejects only when its signal aborts, as a real one does).
+ */
+export async function makeTown(options: { status?: (path: string) => number | 'throw' | 'hang' } = {}) {
   const clock = createFakeClock(START);
   const storage: FakeDurableStorage = await createFakeStorage();
   const calls: ContainerCall[] = [];
@@ -29,7 +33,12 @@ export async function makeTown(options: { status?: (path: string) => number } = 
     const path = new URL(request.url).pathname;
     const text = await request.text();
     calls.push({ method: request.method, path, headers: request.headers, ...(text ? { body: JSON.parse(text) } : {}) });
-    return Response.json({ success: true, data: {} }, { status: options.status?.(path) ?? 200 });
+    const status = options.status?.(path) ?? 200;
+    if (status === 'throw') throw new TypeError('fetch failed');
+    if (status === 'hang') {
+      return new Promise<never>((_, reject) => request.signal.addEventListener('abort', () => reject(request.signal.reason)));
+    }
+    return Response.json({ success: true, data: {} }, { status });
   };
   const random = counterRandom();
   const create = async () => {
