@@ -31,6 +31,7 @@ const DRAIN = 'src/container/drain.ts';
 const SNAPSHOT = 'src/container/snapshot.ts';
 const MANAGER = 'src/container/process-manager.ts';
 const GIT = 'src/container/git-workspace.ts';
+const SIGNALS = 'src/container/signals.ts';
 
 export const MUTANTS: Mutant[] = [
   {
@@ -216,5 +217,12 @@ export const MUTANTS: Mutant[] = [
         replace: '',
       },
     ],
+  },
+  {
+    name: 'pc9-second-sigterm-second-drain',
+    race: 'PC9',
+    description: "the spec's signal handler: a second SIGTERM starts a second drain, which sees the first one's frozen agents as finished and exits in the middle of their WIP snapshots",
+    expect: ['no-lost-work', 'snapshot-succeeds'],
+    patches: [{ file: SIGNALS, find: "    if (terminating) {\n      logger.warn('SIGTERM again: the drain under way continues');\n      return;\n    }\n", replace: '' }],
   },
 ];

@@ -10,15 +10,8 @@ import { registerReplay } from './commands/replay.ts';
 import { registerShrink } from './commands/shrink.ts';
 import { registerList } from './commands/list.ts';
 import { registerHunt } from './commands/hunt.ts';
+import { EXIT_OK, EXIT_USAGE, type CliContext } from './context.ts';
 
-export const EXIT_OK = 0;
-export const EXIT_VIOLATION = 1;
-export const EXIT_USAGE = 2;
-
-/** What a command reports back to `main`: its exit code. */
-export interface CliContext {
-  exit: number;
-}
 
 export function buildProgram(ctx: CliContext): Command {
   const program = new Command('drainsim')

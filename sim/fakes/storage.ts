@@ -43,6 +43,8 @@ class Cursor<T extends SqlRow> implements SqlCursor<T> {
 
 /** A query text that holds several statements: run one after the other, never cached. */
 const MULTIPLE = Symbol('multiple statements');
+/** A single statement that only reads. */
+const SELECT = /^\s*SELECT\b/i;
 
 export class FakeDurableStorage implements DurableStorage {
   private kv = new Map<string, unknown>();
@@ -65,12 +67,14 @@ export class FakeDurableStorage implements DurableStorage {
   // sql.js reads the real clock inside SQLite's time functions; no query here depends on them,
   // hence the `trusted` around every call into the database.
   private exec<T extends SqlRow>(query: string, bindings: SqlValue[]): SqlCursor<T> {
-    const before = this.changes();
     let statement = this.statements.get(query);
     if (statement === undefined) {
       statement = this.prepareOnce(query);
       this.statements.set(query, statement);
     }
+    // Most statements are single SELECTs, which write nothing: two fewer calls into SQLite each.
+    if (statement !== MULTIPLE && SELECT.test(query)) return new Cursor(run<T>(statement, bindings), 0);
+    const before = this.changes();
     const rows = statement === MULTIPLE ? this.runMultiple<T>(query, bindings) : run<T>(statement, bindings);
     return new Cursor(rows, this.changes() - before);
   }

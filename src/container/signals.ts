@@ -11,7 +11,15 @@ export interface Lifecycle {
 }
 
 export function installSignalHandlers(processPort: ProcessPort, lifecycle: Lifecycle, logger: Logger): void {
+  let terminating = false;
   processPort.onSignal('SIGTERM', () => {
+    // A second drain beside the first would see the first one's frozen agents as finished and
+    // exit in the middle of its WIP snapshots (PC9): the drain under way keeps its deadline.
+    if (terminating) {
+      logger.warn('SIGTERM again: the drain under way continues');
+      return;
+    }
+    terminating = true;
     logger.warn('SIGTERM: draining before exit');
     lifecycle.stopHeartbeat();
     void lifecycle

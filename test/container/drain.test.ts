@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DRAIN_DEADLINE_MS, FORCE_SAVE_RESERVE_MS } from '../../src/container/constants.ts';
+import { DRAIN_DEADLINE_MS, DRAIN_POLL_MS, DRAIN_WAIT_LIMIT_MS, FORCE_SAVE_RESERVE_MS } from '../../src/container/constants.ts';
 import { makeContainer, recordingGit } from './harness.ts';
 
 const MINUTE = 60_000;
@@ -50,6 +50,35 @@ describe('drainAll', () => {
     expect(c.exits).toEqual([0]);
     expect(c.log.filter((l) => l.startsWith('add:'))).toEqual([]);
     expect(c.container.manager.agents()[0]).toMatchObject({ status: 'exited', exitReason: 'completed' });
+  });
+
+  it('PC9: a second SIGTERM does not start a second drain that exits in the middle of the first one\'s snapshot', async () => {
+    const log: string[] = [];
+    let finishPush!: () => void;
+    const pushGate = new Promise<void>((resolve) => (finishPush = resolve));
+    const git = {
+      ...recordingGit(log),
+      pushHeadSetUpstream: async () => {
+        log.push('push-start');
+        await pushGate;
+        log.push('push-done');
+      },
+    };
+    const c = makeContainer({ git });
+    await c.start('pc-1');
+    c.signal('SIGTERM');
+    await c.clock.tickAsync(3 * MINUTE);
+    c.signal('SIGTERM');
+    // The wait phase ends after 10 minutes; then the snapshot may take up to 15 s.
+    await c.clock.tickAsync(DRAIN_WAIT_LIMIT_MS - 3 * MINUTE + 2_000);
+    expect(log).toContain('push-start');
+    // A second drain polling every 5 s would have seen the frozen agent as finished by now.
+    await c.clock.tickAsync(2 * DRAIN_POLL_MS);
+    expect(c.exits).toEqual([]);
+    finishPush();
+    await c.clock.tickAsync(1_000);
+    expect(log).toContain('push-done');
+    expect(c.exits).toEqual([0]);
   });
 
   it('R6: an idle timer armed before SIGTERM is cleared before the nudge and cannot end the agent as completed', async () => {

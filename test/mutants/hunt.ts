@@ -52,10 +52,10 @@ export function huntMutants(names: string[]): void {
 }
 
 /**
- * Mutants whose first failure lies hundreds of seeds out (PC3, PC7, PC8): hunting them from seed 1
- * costs 8-10 CPU minutes each, more than CI can spend. CI checks the first failing seed that
- * `npm run corpus` and `drainsim hunt` measured (docs/regression-corpus.md): the mutant fails
- * there as expected and shrinks, and the real code passes that seed.
+ * Mutants whose first failure lies hundreds of seeds out (PC6-PC9): hunting them from seed 1 costs
+ * 2 to 25 CPU minutes each, more than CI can spend. CI checks the first failing seed that
+ * `drainsim hunt` measured (docs/regression-corpus.md): the mutant fails there as expected and
+ * shrinks, and the real code passes that seed.
  */
 export function replayFirstFailures(firstFailures: Record<string, number>): void {
   for (const [name, seed] of Object.entries(firstFailures)) {

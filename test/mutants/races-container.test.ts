@@ -18,5 +18,6 @@ describe('regression corpus: container-side races found far out', () => {
   replayFirstFailures({
     'pc7-snapshot-without-rescue': 463,
     'pc8-duplicate-start-conflicts': 592,
+    'pc9-second-sigterm-second-drain': 1758,
   });
 });

@@ -5,7 +5,7 @@ import { sweep, defaultJobs } from '../../run/sweep.ts';
 import { parsePositiveInt, UsageError } from '../../run/seeds.ts';
 import { formatVirtualTime } from '../../kernel/trace.ts';
 import { describeViolation, printTrace, table } from '../format.ts';
-import type { CliContext } from '../main.ts';
+import { EXIT_VIOLATION, type CliContext } from '../context.ts';
 import { checkMutant, parseJobs, parseSeed } from './common.ts';
 import { defaultRecordPath } from './shrink.ts';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -57,7 +57,7 @@ export function registerHunt(program: Command, ctx: CliContext): void {
           ...(options.budget !== undefined ? { budget: parsePositiveInt(options.budget, '--budget') } : {}),
         });
         outcomes.push(outcome);
-        if (!outcome.found) ctx.exit = 1;
+        if (!outcome.found) ctx.exit = EXIT_VIOLATION;
       }
       process.stdout.write(
         '\n' +

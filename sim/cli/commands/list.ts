@@ -4,7 +4,7 @@ import { FAULT_DESCRIPTIONS, FAULT_KINDS, scenarioJsonSchema } from '../../scena
 import { INVARIANTS } from '../../invariants/catalog.ts';
 import { MUTANTS } from '../../../mutants/catalog.ts';
 import { table } from '../format.ts';
-import type { CliContext } from '../main.ts';
+import type { CliContext } from '../context.ts';
 
 export function registerList(program: Command, _ctx: CliContext): void {
   program

@@ -6,7 +6,7 @@ import type { ChoiceRecord } from '../../kernel/choices.ts';
 import { traceToJsonLines, formatVirtualTime } from '../../kernel/trace.ts';
 import { traceToHtml } from '../../run/trace-html.ts';
 import { describeViolation, printTrace } from '../format.ts';
-import type { CliContext } from '../main.ts';
+import { EXIT_VIOLATION, type CliContext } from '../context.ts';
 import { checkMutant, parseSeed } from './common.ts';
 
 interface ReplayOptions {
@@ -57,7 +57,7 @@ export function registerReplay(program: Command, ctx: CliContext): void {
       if (result.violation) {
         const replay = engine.replayCommand(scenarioArg, seed, mutant) + (options.record ? ` --record ${options.record}` : '');
         process.stdout.write(describeViolation(scenarioArg, seed, result.violation, replay) + '\n');
-        ctx.exit = 1;
+        ctx.exit = EXIT_VIOLATION;
       } else {
         process.stdout.write(`ok: ${scenarioArg} seed ${seed}, ${result.steps} steps, ${formatVirtualTime(result.virtualMs)} virtual, ${result.trace.length} trace lines\n`);
       }

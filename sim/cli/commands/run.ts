@@ -4,7 +4,7 @@ import { sweep, defaultJobs, type SeedSummary } from '../../run/sweep.ts';
 import { replayCommand } from '../../run/run-seed.ts';
 import { formatVirtualTime } from '../../kernel/trace.ts';
 import { describeViolation, progress, table } from '../format.ts';
-import type { CliContext } from '../main.ts';
+import { EXIT_VIOLATION, type CliContext } from '../context.ts';
 import { checkMutant, parseJobs, selectSeeds, type SeedOptions } from './common.ts';
 import { writeFileSync } from 'node:fs';
 
@@ -42,7 +42,7 @@ export function registerRun(program: Command, ctx: CliContext): void {
         process.stdout.write('\n' + describeViolation(failure.scenario, failure.seed, failure.violation!, replayCommand(failure.scenario, failure.seed, mutant)) + '\n');
       }
       if (options.json) writeFileSync(options.json, JSON.stringify(results, null, 2));
-      if (failures.length > 0) ctx.exit = 1;
+      if (failures.length > 0) ctx.exit = EXIT_VIOLATION;
     });
 }
 

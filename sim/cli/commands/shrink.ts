@@ -5,7 +5,7 @@ import { loadEngine } from '../../run/load-engine.ts';
 import { parsePositiveInt } from '../../run/seeds.ts';
 import { formatVirtualTime } from '../../kernel/trace.ts';
 import { describeViolation, printTrace } from '../format.ts';
-import type { CliContext } from '../main.ts';
+import { EXIT_VIOLATION, type CliContext } from '../context.ts';
 import { checkMutant, parseSeed } from './common.ts';
 
 interface ShrinkOptions {
@@ -44,7 +44,7 @@ export function registerShrink(program: Command, ctx: CliContext): void {
         `shrunk ${outcome.before} -> ${outcome.after} trace lines in ${outcome.attempts} re-runs; violation at ${formatVirtualTime(outcome.result.violation!.time)}\n`,
       );
       process.stdout.write(describeViolation(scenarioArg, seed, outcome.result.violation!, `${engine.replayCommand(scenarioArg, seed, mutant)} --record ${file}`) + '\n');
-      ctx.exit = 1;
+      ctx.exit = EXIT_VIOLATION;
     });
 }
 
