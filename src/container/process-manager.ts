@@ -86,8 +86,13 @@ export class ProcessManager {
       await this.deps.git.prepare({ dir: agent.workdir, branch: request.branch, ...(request.remoteUrl ? { remoteUrl: request.remoteUrl } : {}) });
       const session = await this.deps.sessions.start({ agentId: agent.agentId, role: agent.role, workdir: agent.workdir, prompt: request.prompt });
       // Stopped while it was starting (the container began to drain or stop): it must not come
-      // to life, and the town must not count it as started.
+      // to life, and the town must not count it as started. Nor may it stay `starting`, or a
+      // repeat of this start would be taken for a run under way (PC8).
       if (agent.status !== 'starting' || this.closing) {
+        if (agent.status === 'starting') {
+          agent.status = 'exited';
+          agent.exitReason = 'container shutdown';
+        }
         await session.abort().catch(() => undefined);
         throw new ContainerClosingError(`agent ${agent.agentId} was stopped while starting: the container is shutting down`);
       }

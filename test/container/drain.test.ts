@@ -194,6 +194,19 @@ describe('drainAll', () => {
     expect(response.status).toBe(503);
     expect(await response.json()).toMatchObject({ success: false });
   });
+
+  it('a start the drain interrupts answers 503 and leaves the agent exited, not starting', async () => {
+    const log: string[] = [];
+    let finishClone!: () => void;
+    const cloned = new Promise<void>((resolve) => (finishClone = resolve));
+    const c = makeContainer({ git: { ...recordingGit(log), prepare: () => cloned } });
+    const pending = c.start('pc-1');
+    await settle();
+    c.signal('SIGTERM');
+    finishClone();
+    expect((await pending).status).toBe(503);
+    expect(c.container.manager.agents()[0]).toMatchObject({ status: 'exited', exitReason: 'container shutdown' });
+  });
 });
 
 describe('signals', () => {
