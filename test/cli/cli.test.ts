@@ -27,14 +27,14 @@ describe('drainsim CLI', () => {
   }, 120_000);
 
   it('exit 1 on a violation, printing a replay command that reproduces it when pasted', () => {
-    const { code, out } = drainsim(['run', 'default', '--seed-range', '1..1', '--mutant', 'r4-handoff-without-delay', '--jobs', '1']);
+    const { code, out } = drainsim(['run', 'default', '--seed-range', '2..2', '--mutant', 'r4-handoff-without-delay', '--jobs', '1']);
     expect(code).toBe(1);
     const replay = /replay: (npx drainsim replay .+)$/m.exec(out)?.[1];
-    expect(replay).toBe('npx drainsim replay default --seed 1 --mutant r4-handoff-without-delay');
-    const violation = /VIOLATION (\S+) in default seed 1 at (\S+)/.exec(out);
+    expect(replay).toBe('npx drainsim replay default --seed 2 --mutant r4-handoff-without-delay');
+    const violation = /VIOLATION (\S+) in default seed 2 at (\S+)/.exec(out);
     const again = paste(replay!);
     expect(again.code).toBe(1);
-    expect(again.out).toContain(`VIOLATION ${violation![1]} in default seed 1 at ${violation![2]}`);
+    expect(again.out).toContain(`VIOLATION ${violation![1]} in default seed 2 at ${violation![2]}`);
   }, 120_000);
 
   it('shrink writes a record whose printed replay command reproduces the same violation', () => {
