@@ -14,7 +14,7 @@ import { runBatch, sweep } from '../sim/run/sweep.ts';
 
 const { values } = parseArgs({
   options: {
-    seeds: { type: 'string', default: '30' },
+    seeds: { type: 'string', default: '100' },
     'memory-seeds': { type: 'string', default: '150' },
     jobs: { type: 'string', default: String(os.availableParallelism()) },
     out: { type: 'string', default: 'bench/results.json' },
