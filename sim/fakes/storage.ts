@@ -46,6 +46,12 @@ const MULTIPLE = Symbol('multiple statements');
 /** A single statement that only reads. */
 const SELECT = /^\s*SELECT\b/i;
 
+/** A cached single statement, and whether it only reads (decided once, when it is prepared). */
+interface Prepared {
+  statement: Statement;
+  readOnly: boolean;
+}
+
 export class FakeDurableStorage implements DurableStorage {
   private kv = new Map<string, unknown>();
   private alarm: number | null = null;
@@ -54,7 +60,7 @@ export class FakeDurableStorage implements DurableStorage {
   /** Async transactions run one at a time: interleaved, one's rollback would undo the other's writes. */
   private transactions: Promise<unknown> = Promise.resolve();
   /** Prepared statements by query text: the town runs the same few statements every tick. */
-  private readonly statements = new Map<string, Statement | typeof MULTIPLE>();
+  private readonly statements = new Map<string, Prepared | typeof MULTIPLE>();
   /** `rowsWritten` is the change in SQLite's total_changes(): sqlite3_changes() keeps the last write's count through later SELECTs. */
   private readonly totalChanges: Statement;
   readonly sql: SqlStorage;
@@ -67,15 +73,15 @@ export class FakeDurableStorage implements DurableStorage {
   // sql.js reads the real clock inside SQLite's time functions; no query here depends on them,
   // hence the `trusted` around every call into the database.
   private exec<T extends SqlRow>(query: string, bindings: SqlValue[]): SqlCursor<T> {
-    let statement = this.statements.get(query);
-    if (statement === undefined) {
-      statement = this.prepareOnce(query);
-      this.statements.set(query, statement);
+    let prepared = this.statements.get(query);
+    if (prepared === undefined) {
+      prepared = this.prepareOnce(query);
+      this.statements.set(query, prepared);
     }
     // Most statements are single SELECTs, which write nothing: two fewer calls into SQLite each.
-    if (statement !== MULTIPLE && SELECT.test(query)) return new Cursor(run<T>(statement, bindings), 0);
+    if (prepared !== MULTIPLE && prepared.readOnly) return new Cursor(run<T>(prepared.statement, bindings), 0);
     const before = this.changes();
-    const rows = statement === MULTIPLE ? this.runMultiple<T>(query, bindings) : run<T>(statement, bindings);
+    const rows = prepared === MULTIPLE ? this.runMultiple<T>(query, bindings) : run<T>(prepared.statement, bindings);
     return new Cursor(rows, this.changes() - before);
   }
 
@@ -87,14 +93,14 @@ export class FakeDurableStorage implements DurableStorage {
   }
 
   /** Prepares a single-statement query for the cache, or marks a multi-statement one. */
-  private prepareOnce(query: string): Statement | typeof MULTIPLE {
+  private prepareOnce(query: string): Prepared | typeof MULTIPLE {
     const statements = this.db.iterateStatements(query);
     statements.next();
     const single = statements.getRemainingSQL().trim() === '';
     // Frees the iterator's statement and its copy of the query; the rest is not prepared (it may
     // depend on the first statement having run).
     (statements as Iterator<Statement>).return?.();
-    return single ? this.db.prepare(query) : MULTIPLE;
+    return single ? { statement: this.db.prepare(query), readOnly: SELECT.test(query) } : MULTIPLE;
   }
 
   /** As on the platform: the bindings apply to the last statement, and so does the cursor. */

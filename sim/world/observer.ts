@@ -214,6 +214,12 @@ export class Observer {
     return this.rigs.some((r) => this.remote.faultedPushes.has(`${r.repo}:${branch}`) || (otherBranch !== undefined && this.remote.faultedPushes.has(`${r.repo}:${otherBranch}`)));
   }
 
+  /** Whether an injected fault broke a push to one of the agent's rescue branches (PC7). */
+  private rescueFaulted(agentId: string): boolean {
+    const rescue = `:${rescueBranch(agentId, '')}`;
+    return [...this.remote.faultedPushes].some((push) => push.includes(rescue));
+  }
+
   private recordEnd(instanceId: string, agentId: string, how: 'completed' | 'snapshot'): void {
     const key = `${instanceId}/${agentId}#${this.starts.get(`${instanceId}/${agentId}`) ?? 0}`;
     const run = this.agentRuns.get(key) ?? { completedReports: 0, snapshotted: false };
@@ -254,8 +260,7 @@ export class Observer {
       const [instance, dir] = key.split('|') as [string, string];
       if (instance !== instanceId) continue;
       // A rescue push that a fault hung never answers; the snapshot's timeout abandoned it.
-      const rescuePrefix = `:${rescueBranch(agentIdOf(dir), '')}`;
-      if ([...this.remote.faultedPushes].some((push) => push.includes(rescuePrefix))) continue;
+      if (this.rescueFaulted(agentIdOf(dir))) continue;
       this.violate('snapshot-succeeds', `the WIP of ${agentIdOf(dir)} to reach the remote (no fault was injected)`, `its branch refused the push and nothing saved it elsewhere before ${instanceId} died`);
       return;
     }
@@ -304,9 +309,8 @@ export class Observer {
     if (!rig || !branch) return [];
     // A push an injected fault broke (to the branch or to a rescue branch) cannot have put the work
     // on the remote: not the protocol's fault.
+    if (this.remote.faultedPushes.has(`${rig.repo}:${branch}`) || this.rescueFaulted(agent.agentId)) return [parts.agents.written(agent.agentId)];
     const rescuePrefix = rescueBranch(agent.agentId, '');
-    const faulted = [...this.remote.faultedPushes].some((push) => push === `${rig.repo}:${branch}` || push.startsWith(`${rig.repo}:${rescuePrefix}`));
-    if (faulted) return [parts.agents.written(agent.agentId)];
     const candidates = [branch, ...(await this.remote.branches(rig.repo)).filter((b) => b.startsWith(rescuePrefix))];
     const saved: Record<string, string>[] = [];
     for (const candidate of candidates) saved.push(...found((await this.remote.readBranch(rig.repo, candidate))?.files));

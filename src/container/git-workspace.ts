@@ -19,6 +19,15 @@ const DEFAULT_AUTHOR = { name: 'Gastown container', email: 'container@gastown.in
 export function createIsomorphicGitWorkspace(deps: IsomorphicGitDeps): GitWorkspace {
   const fs = deps.fs as never;
   const { http } = deps;
+  /** Pushes `ref` to `remoteRef` on origin; rejects unless the remote took it. */
+  const push = async (dir: string, ref: string, remoteRef: string, what: string): Promise<void> => {
+    // isomorphic-git runs no hooks, so every push is `--no-verify`.
+    const result = await git.push({ fs, http, dir, remote: 'origin', ref, remoteRef });
+    const refResult = result.refs[`refs/heads/${remoteRef}`];
+    if (!result.ok || (refResult && !refResult.ok)) {
+      throw new Error(`push of ${what} rejected: ${refResult?.error ?? result.error ?? 'unknown reason'}`);
+    }
+  };
   const signature = () => ({ ...(deps.author ?? DEFAULT_AUTHOR), timestamp: Math.floor(deps.clock.now() / 1000), timezoneOffset: 0 });
 
   return {
@@ -65,23 +74,14 @@ export function createIsomorphicGitWorkspace(deps: IsomorphicGitDeps): GitWorksp
     async pushHeadSetUpstream(dir) {
       const branch = await git.currentBranch({ fs, dir });
       if (!branch) throw new Error('HEAD is detached: nothing to push');
-      // isomorphic-git runs no hooks, so the push is always `--no-verify`.
-      const result = await git.push({ fs, http, dir, remote: 'origin', ref: branch, remoteRef: branch });
-      const refResult = result.refs[`refs/heads/${branch}`];
-      if (!result.ok || (refResult && !refResult.ok)) {
-        throw new Error(`push of ${branch} rejected: ${refResult?.error ?? result.error ?? 'unknown reason'}`);
-      }
+      await push(dir, branch, branch, branch);
       // isomorphic-git has no --set-upstream: record the tracking branch ourselves.
       await git.setConfig({ fs, dir, path: `branch.${branch}.remote`, value: 'origin' });
       await git.setConfig({ fs, dir, path: `branch.${branch}.merge`, value: `refs/heads/${branch}` });
     },
 
     async pushHeadTo(dir, remoteBranch) {
-      const result = await git.push({ fs, http, dir, remote: 'origin', ref: 'HEAD', remoteRef: remoteBranch });
-      const refResult = result.refs[`refs/heads/${remoteBranch}`];
-      if (!result.ok || (refResult && !refResult.ok)) {
-        throw new Error(`push of HEAD to ${remoteBranch} rejected: ${refResult?.error ?? result.error ?? 'unknown reason'}`);
-      }
+      await push(dir, 'HEAD', remoteBranch, `HEAD to ${remoteBranch}`);
     },
   };
 }

@@ -2,7 +2,8 @@
 import { expect, it } from 'vitest';
 import { MUTANTS } from '../../mutants/catalog.ts';
 import { loadEngine } from '../../sim/run/load-engine.ts';
-import { runBatch, type SeedSummary } from '../../sim/run/sweep.ts';
+import type { Violation } from '../../sim/kernel/kernel.ts';
+import { runBatch } from '../../sim/run/sweep.ts';
 
 /** The issue's fixed budget: seeds from the sweep's default start. */
 export const SEED_BUDGET = 2000;
@@ -14,17 +15,22 @@ function mutantNamed(name: string) {
   return mutant;
 }
 
-/** The failure shrinks to a record that still fails the same way, and that record replays exactly. */
-async function expectShrinkable(name: string, failure: SeedSummary): Promise<void> {
+/**
+ * Runs the mutant at `seed`, which must fail (as `invariant`, when given); the failure shrinks to a
+ * record that still fails the same way, and that record replays exactly. Returns the violation.
+ */
+async function expectShrinkable(name: string, seed: number, invariant?: string): Promise<Violation> {
   const engine = await loadEngine(name);
   const scenario = engine.resolveScenario('default');
-  const original = await engine.runSeed(scenario, failure.seed);
-  expect(original.violation?.invariant).toBe(failure.violation!.invariant);
-  const shrunk = await engine.shrinkRun(original, { run: (record) => engine.runSeed(scenario, failure.seed, { record }), budget: SHRINK_BUDGET });
-  expect(shrunk.result.violation?.invariant).toBe(failure.violation!.invariant);
+  const original = await engine.runSeed(scenario, seed);
+  expect(original.violation, `${name} passed seed ${seed}`).toBeDefined();
+  if (invariant !== undefined) expect(original.violation!.invariant).toBe(invariant);
+  const shrunk = await engine.shrinkRun(original, { run: (record) => engine.runSeed(scenario, seed, { record }), budget: SHRINK_BUDGET });
+  expect(shrunk.result.violation?.invariant).toBe(original.violation!.invariant);
   expect(shrunk.after).toBeLessThanOrEqual(shrunk.before);
-  const replayed = await engine.runSeed(scenario, failure.seed, { record: shrunk.record });
+  const replayed = await engine.runSeed(scenario, seed, { record: shrunk.record });
   expect(replayed.violation).toEqual(shrunk.result.violation);
+  return original.violation!;
 }
 
 async function expectCleanPasses(seeds: number[]): Promise<void> {
@@ -44,7 +50,7 @@ export function huntMutants(names: string[]): void {
       expect(failure, `${name} survived ${SEED_BUDGET} seeds`).toBeDefined();
       expect(mutant.expect).toContain(failure!.violation!.invariant);
       furthest = Math.max(furthest, failure!.seed);
-      await expectShrinkable(name, failure!);
+      await expectShrinkable(name, failure!.seed, failure!.violation!.invariant);
     }, 900_000);
   }
   // The unmutated code passes every seed any of these mutants needed (one sweep, not one per mutant).
@@ -62,10 +68,8 @@ export function replayFirstFailures(firstFailures: Record<string, number>): void
     const mutant = mutantNamed(name);
     it(`${mutant.race} ${name}: fails at seed ${seed} (its measured first failure) as ${mutant.expect.join(' or ')}, minimised to a trace that still fails; the real code passes that seed`, async () => {
       expect(seed).toBeLessThanOrEqual(SEED_BUDGET);
-      const [result] = await runBatch({ scenario: 'default', seeds: [seed], mutant: name });
-      expect(result?.violation, `${name} passed seed ${seed}`).toBeDefined();
-      expect(mutant.expect).toContain(result!.violation!.invariant);
-      await expectShrinkable(name, result!);
+      const violation = await expectShrinkable(name, seed);
+      expect(mutant.expect).toContain(violation.invariant);
       await expectCleanPasses([seed]);
     }, 300_000);
   }
