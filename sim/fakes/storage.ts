@@ -46,10 +46,19 @@ const MULTIPLE = Symbol('multiple statements');
 /** A single statement that only reads. */
 const SELECT = /^\s*SELECT\b/i;
 
-/** A cached single statement, and whether it only reads (decided once, when it is prepared). */
+/** A statement that may change the schema, and with it the columns a cached `SELECT *` returns. */
+const DDL = /^\s*(CREATE|ALTER|DROP)\b/i;
+
+/** A cached single statement, and whether it only reads or may change the schema (decided once, when it is prepared). */
 interface Prepared {
   statement: Statement;
   readOnly: boolean;
+  changesSchema: boolean;
+  /**
+   * Its result's column names, read at its first row: sql.js's getAsObject() reads them out of
+   * WebAssembly again for every row (measured: 9% of a run). Forgotten when the schema changes.
+   */
+  columns?: string[] | undefined;
 }
 
 export class FakeDurableStorage implements DurableStorage {
@@ -79,10 +88,16 @@ export class FakeDurableStorage implements DurableStorage {
       this.statements.set(query, prepared);
     }
     // Most statements are single SELECTs, which write nothing: two fewer calls into SQLite each.
-    if (prepared !== MULTIPLE && prepared.readOnly) return new Cursor(run<T>(prepared.statement, bindings), 0);
+    if (prepared !== MULTIPLE && prepared.readOnly) return new Cursor(run<T>(prepared.statement, bindings, prepared), 0);
     const before = this.changes();
-    const rows = prepared === MULTIPLE ? this.runMultiple<T>(query, bindings) : run<T>(prepared.statement, bindings);
+    const rows = prepared === MULTIPLE ? this.runMultiple<T>(query, bindings) : run<T>(prepared.statement, bindings, prepared);
+    if (prepared === MULTIPLE || prepared.changesSchema) this.forgetColumns();
     return new Cursor(rows, this.changes() - before);
+  }
+
+  /** SQLite re-prepares a statement after a schema change; `SELECT *` may then return other columns. */
+  private forgetColumns(): void {
+    for (const prepared of this.statements.values()) if (prepared !== MULTIPLE) prepared.columns = undefined;
   }
 
   private changes(): number {
@@ -100,7 +115,7 @@ export class FakeDurableStorage implements DurableStorage {
     // Frees the iterator's statement and its copy of the query; the rest is not prepared (it may
     // depend on the first statement having run).
     (statements as Iterator<Statement>).return?.();
-    return single ? { statement: this.db.prepare(query), readOnly: SELECT.test(query) } : MULTIPLE;
+    return single ? { statement: this.db.prepare(query), readOnly: SELECT.test(query), changesSchema: DDL.test(query) } : MULTIPLE;
   }
 
   /** As on the platform: the bindings apply to the last statement, and so does the cursor. */
@@ -193,6 +208,7 @@ export class FakeDurableStorage implements DurableStorage {
     return () => {
       trusted(() => this.db.exec(`ROLLBACK TO ${name}; RELEASE ${name}`));
       this.savepoints--;
+      this.forgetColumns(); // the rollback may undo a schema change
       this.kv = kvBefore;
       if (this.alarm !== alarmBefore) this.changeAlarm(alarmBefore);
     };
@@ -232,11 +248,20 @@ export class FakeDurableStorage implements DurableStorage {
   }
 }
 
-function run<T extends SqlRow>(statement: Statement, bindings: SqlValue[]): T[] {
+/** Runs a statement to its end; rows as getAsObject() makes them, with the column names read once. */
+function run<T extends SqlRow>(statement: Statement, bindings: SqlValue[], prepared?: Prepared): T[] {
   try {
     if (bindings.length > 0) statement.bind(bindings as never);
     const rows: T[] = [];
-    while (statement.step()) rows.push(statement.getAsObject() as T);
+    let columns = prepared?.columns;
+    while (statement.step()) {
+      columns ??= statement.getColumnNames();
+      const values = statement.get();
+      const row: SqlRow = {};
+      for (let i = 0; i < columns.length; i++) row[columns[i] as string] = values[i] as SqlValue;
+      rows.push(row as T);
+    }
+    if (prepared) prepared.columns = columns;
     return rows;
   } finally {
     statement.reset();

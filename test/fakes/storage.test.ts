@@ -79,6 +79,25 @@ describe('storage fake: SQL', () => {
     expect(storage.sql.exec('SELECT COUNT(*) AS c FROM t').one()).toEqual({ c: 1 });
   });
 
+  it('rows keep the columns in query order; a schema change or its rollback gives a cached SELECT * its new columns', async () => {
+    const storage = await createFakeStorage();
+    storage.sql.exec('CREATE TABLE t (b INTEGER, a TEXT)');
+    storage.sql.exec('INSERT INTO t VALUES (1, ?), (2, ?)', 'x', 'y');
+    const all = () => storage.sql.exec('SELECT * FROM t ORDER BY b').toArray();
+    expect(all().map((row) => Object.keys(row))).toEqual([['b', 'a'], ['b', 'a']]);
+    expect(storage.sql.exec('SELECT a AS n, b AS n FROM t WHERE b = 1').one()).toEqual({ n: 1 });
+    storage.sql.exec('ALTER TABLE t ADD COLUMN c INTEGER');
+    expect(all()).toEqual([{ b: 1, a: 'x', c: null }, { b: 2, a: 'y', c: null }]);
+    expect(() =>
+      storage.transactionSync(() => {
+        storage.sql.exec('ALTER TABLE t DROP COLUMN c');
+        expect(all()[0]).toEqual({ b: 1, a: 'x' });
+        throw new Error('roll back');
+      }),
+    ).toThrow('roll back');
+    expect(all()[0]).toEqual({ b: 1, a: 'x', c: null });
+  });
+
   it('a bad query throws and leaves the storage usable', async () => {
     const storage = await createFakeStorage();
     expect(() => storage.sql.exec('SELEKT 1')).toThrow();
