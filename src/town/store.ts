@@ -41,6 +41,20 @@ export class TownStore {
     return this.sql.exec('SELECT * FROM agents ORDER BY created_at, agent_id').toArray().map(toAgent);
   }
 
+  /**
+   * Whether work keeps the alarm on its fast cadence: the rule of `hasActiveWork(load())` (spec §3),
+   * asked of SQLite instead of reading every bead and agent: every alarm tick asks it twice.
+   */
+  hasActiveWork(): boolean {
+    const { active } = this.sql
+      .exec(
+        `SELECT EXISTS (SELECT 1 FROM agents WHERE status IN ('working', 'stalled') OR (status = 'idle' AND hooked_bead_id IS NOT NULL))
+             OR EXISTS (SELECT 1 FROM beads WHERE type = 'merge_request' AND status IN ('open', 'in_progress')) AS active`,
+      )
+      .one();
+    return active === 1;
+  }
+
   bead(beadId: string): Bead | undefined {
     const row = this.sql.exec('SELECT * FROM beads WHERE bead_id = ?', beadId).toArray()[0];
     return row ? toBead(row) : undefined;

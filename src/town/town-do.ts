@@ -179,7 +179,7 @@ export class TownDO implements TownRpc {
 
   async alarm(): Promise<void> {
     await ensureContainerReady(
-      { townId: this.env.townId, rigs: this.store.rigs(), hasActiveWork: hasActiveWork(this.store.load()), drain: this.drain.snapshot },
+      { townId: this.env.townId, rigs: this.store.rigs(), hasActiveWork: this.store.hasActiveWork(), drain: this.drain.snapshot },
       this.env,
     );
     this.applyPendingEvents();
@@ -196,7 +196,7 @@ export class TownDO implements TownRpc {
   }
 
   private cadence(): number {
-    return hasActiveWork(this.store.load()) ? ALARM_ACTIVE_MS : ALARM_IDLE_MS;
+    return this.store.hasActiveWork() ? ALARM_ACTIVE_MS : ALARM_IDLE_MS;
   }
 
   private async ensureAlarm(): Promise<void> {
@@ -414,7 +414,7 @@ export class TownDO implements TownRpc {
   }
 }
 
-/** Work that keeps the alarm on its fast cadence (spec §3). */
+/** Work that keeps the alarm on its fast cadence (spec §3). The TownDO asks `TownStore.hasActiveWork()`, the same rule in SQL. */
 export function hasActiveWork(state: TownState): boolean {
   return (
     state.agents.some((a) => a.status === 'working' || a.status === 'stalled' || (a.status === 'idle' && a.hookedBeadId !== null)) ||
