@@ -74,7 +74,7 @@ for (const mutant of mutants) {
     const engine = await loadEngine(mutant.name);
     const scenario = engine.resolveScenario('default');
     const original = await engine.runSeed(scenario, first.seed);
-    const shrunk = await engine.shrinkRun(original, { run: (record) => engine.runSeed(scenario, first!.seed, { record }), budget });
+    const shrunk = await engine.shrinkSeed(scenario, first.seed, original, budget);
     traceLines = shrunk.before;
     shrunkLines = shrunk.after;
   }

@@ -163,7 +163,11 @@ export const MUTANTS: Mutant[] = [
     race: 'PC3',
     description: 'a draining container accepts agent starts (the town does not know when its notify was lost)',
     expect: ['no-start-after-sigterm'],
-    patches: [{ file: MANAGER, find: "    if (this.closing) throw new ContainerClosingError('container is shutting down: no new agents');\n", replace: '' }],
+    patches: [
+      { file: MANAGER, find: "    if (this.closing) throw new ContainerClosingError('container is shutting down: no new agents');\n", replace: '' },
+      // The start-interrupted check reads `closing` too; the flawed version only noticed a freeze.
+      { file: MANAGER, find: "if (agent.status !== 'starting' || this.closing) {", replace: "if (agent.status !== 'starting') {" },
+    ],
   },
   {
     name: 'pc4-idle-timer-during-drain',

@@ -62,6 +62,19 @@ export interface NetworkOptions {
   latencyMs?: { min: number; max: number };
   /** Which answered exchanges deserve a trace line (faults are always traced). Default: all. */
   traceExchange?: (request: Request, response: Response) => boolean;
+  /**
+   * A multiplier on every fault rate for one exchange (the result is capped at 1). Default: 1 for
+   * all. Lets a search aim faults at rare messages that routine traffic would otherwise outnumber.
+   */
+  faultWeight?: (exchange: ExchangeInfo) => number;
+}
+
+/** What a fault weight may look at: who sends what to whom. */
+export interface ExchangeInfo {
+  from: Actor;
+  host: string;
+  method: string;
+  path: string;
 }
 
 /**
@@ -82,11 +95,9 @@ function connectionError(reason: string): TypeError {
 }
 
 /** One request in flight. */
-interface Exchange {
-  from: Actor;
-  host: string;
-  method: string;
-  path: string;
+interface Exchange extends ExchangeInfo {
+  /** Its fault weight (`NetworkOptions.faultWeight`). */
+  weight: number;
   request: Request;
   settled: boolean;
   resolve: (response: Response) => void;
@@ -178,9 +189,15 @@ export class Network {
   // ---------------------------------------------------------------------------------------------
 
   /** One leg's delay: base latency, sometimes much more (which reorders traffic). */
-  private leg(): number {
+  /** The rate of a fault for one exchange. */
+  private rate(fault: 'loss' | 'duplicate' | 'hang' | 'slow', x: Exchange): number {
+    return Math.min(1, this.faults[fault] * x.weight);
+  }
+
+  private leg(x: Exchange): number {
     const base = this.sim.choices.int('net.latency', this.latency.min, this.latency.max);
-    if (this.faults.slow > 0 && this.sim.choices.chance('fault.net.slow', this.faults.slow)) {
+    const slow = this.rate('slow', x);
+    if (slow > 0 && this.sim.choices.chance('fault.net.slow', slow)) {
       return base + this.sim.choices.int('fault.net.slow.ms', this.faults.slowMs.min, this.faults.slowMs.max);
     }
     return base;
@@ -215,11 +232,10 @@ export class Network {
     this.counters.sent++;
     const url = new URL(request.url);
     return new Promise<Response>((resolve, reject) => {
+      const info: ExchangeInfo = { from, host: url.hostname, method: request.method, path: url.pathname };
       const x: Exchange = {
-        from,
-        host: url.hostname,
-        method: request.method,
-        path: url.pathname,
+        ...info,
+        weight: this.options.faultWeight?.(info) ?? 1,
         request,
         settled: false,
         resolve,
@@ -239,11 +255,12 @@ export class Network {
       signal.addEventListener('abort', onAbort);
 
       // Cloned now, while the body is still unread.
-      const duplicate = this.faults.duplicate > 0 && this.sim.choices.chance('fault.net.duplicate', this.faults.duplicate) ? request.clone() : undefined;
-      this.sim.schedule(this.leg(), from, `deliver ${x.method} ${x.path}`, () => this.deliver(x));
+      const duplicateRate = this.rate('duplicate', x);
+      const duplicate = duplicateRate > 0 && this.sim.choices.chance('fault.net.duplicate', duplicateRate) ? request.clone() : undefined;
+      this.sim.schedule(this.leg(x), from, `deliver ${x.method} ${x.path}`, () => this.deliver(x));
       if (duplicate) {
         // The copy travels on its own: it may arrive before or after the original.
-        const lag = this.leg() + this.sim.choices.int('fault.net.duplicate.ms', 0, 1_000);
+        const lag = this.leg(x) + this.sim.choices.int('fault.net.duplicate.ms', 0, 1_000);
         this.sim.schedule(lag, from, `deliver ${x.method} ${x.path} again`, () => this.deliverCopy(x, duplicate));
       }
     });
@@ -254,8 +271,10 @@ export class Network {
     const handler = this.handlers.get(x.host);
     if (!handler) return this.refuse(x, 'no such host', 'no such host');
     if (this.isCut(x.from, x.host)) return this.refuse(x, 'partitioned', 'partitioned');
-    if (this.faults.loss > 0 && this.sim.choices.chance('fault.net.loss', this.faults.loss)) return this.refuse(x, 'lost', 'dropped');
-    const hangs = this.faults.hang > 0 && this.sim.choices.chance('fault.net.hang', this.faults.hang);
+    const loss = this.rate('loss', x);
+    if (loss > 0 && this.sim.choices.chance('fault.net.loss', loss)) return this.refuse(x, 'lost', 'dropped');
+    const hang = this.rate('hang', x);
+    const hangs = hang > 0 && this.sim.choices.chance('fault.net.hang', hang);
     if (hangs) {
       this.counters.hung++;
       // Simplest: the request still reaches the handler, only the answer is lost.
@@ -272,10 +291,10 @@ export class Network {
       if (hangs) return this.emit(x, 'response', 'hung', response?.status);
       if (response === undefined) {
         // The server went away with the request: the reset travels back like an answer would.
-        this.sim.schedule(this.leg(), x.from, `reset ${x.method} ${x.path}`, () => this.refuse(x, 'reset', 'connection reset'));
+        this.sim.schedule(this.leg(x), x.from, `reset ${x.method} ${x.path}`, () => this.refuse(x, 'reset', 'connection reset'));
         return;
       }
-      this.sim.schedule(this.leg(), x.from, `answer ${x.method} ${x.path}`, () => this.answer(x, response));
+      this.sim.schedule(this.leg(x), x.from, `answer ${x.method} ${x.path}`, () => this.answer(x, response));
     });
   }
 
@@ -288,7 +307,7 @@ export class Network {
     this.emit(x, 'request', 'duplicate');
     // Its answer travels back too: the caller takes whichever answer arrives first.
     return this.handle(handler, x, copy).then((response) => {
-      if (response) this.sim.schedule(this.leg(), x.from, `answer ${x.method} ${x.path} (duplicate)`, () => this.answer(x, response));
+      if (response) this.sim.schedule(this.leg(x), x.from, `answer ${x.method} ${x.path} (duplicate)`, () => this.answer(x, response));
     });
   }
 

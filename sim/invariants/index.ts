@@ -67,6 +67,9 @@ export function installInvariants(kernel: Kernel, observer: Observer, plan: Live
     if (observer.drain.draining || endAt - since < bound) return;
     for (const bead of beads) {
       if (bead.type !== 'issue' || bead.status !== 'open') continue;
+      // The spec's dispatch backoff (2/5/10/30 min after failed attempts) may outlast the bound:
+      // a bead still waiting it out at the end is not owed yet. One whose backoff ran out is.
+      if (bead.nextDispatchAt !== null && bead.nextDispatchAt - start > endAt - MINUTE - ALARM_SLACK_MS) continue;
       const dispatched = observer.dispatchedAt(bead.beadId);
       if (dispatched === undefined || dispatched < since) {
         observer.violate(

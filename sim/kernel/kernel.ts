@@ -29,6 +29,11 @@ export interface KernelOptions {
   checkRealTurns?: boolean;
   /** Folders whose code must not touch real time/randomness (see guard.ts). */
   watchedPaths?: readonly string[];
+  /**
+   * End the run, without a verdict, once the trace is longer than this. The shrinker sets it to
+   * its best trace's length: a longer candidate cannot win, so its remaining steps are waste.
+   */
+  stopAfterTraceLines?: number;
 }
 
 export interface Violation {
@@ -47,6 +52,8 @@ export interface RunResult {
   virtualMs: number;
   trace: TraceEntry[];
   record: ChoiceRecord;
+  /** Ended by `stopAfterTraceLines`: the run was cut short and judged by nothing after the cut. */
+  truncated?: true;
 }
 
 /** Called after every settled step; may report violations through `sim.fail`. */
@@ -67,6 +74,7 @@ export class Kernel implements Sim {
   private readonly startedAt: number;
   private nextHandleId = 1;
   private endedAt: number | undefined;
+  private truncated = false;
   private readonly pending = new Map<number, TimerHandle>();
 
   constructor(private readonly options: KernelOptions) {
@@ -226,6 +234,11 @@ export class Kernel implements Sim {
         if (this.steps > this.maxSteps) {
           this.fail('step-budget', `more than ${this.maxSteps} steps: a livelock or a zero-delay loop`);
         }
+        const limit = this.options.stopAfterTraceLines;
+        if (!this.violation && limit !== undefined && this.entries.length > limit) {
+          this.truncated = true;
+          break;
+        }
       }
     } finally {
       this.clock.clearTimeout(deadline);
@@ -245,6 +258,7 @@ export class Kernel implements Sim {
       record: this.choices.record,
     };
     if (this.violation) result.violation = this.violation;
+    if (this.truncated) result.truncated = true;
     return result;
   }
 }

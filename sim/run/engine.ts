@@ -3,6 +3,6 @@
  * the library load it through `loadEngine`, which for a mutant imports this same file from a
  * patched copy of the tree. Nothing above this line imports `src/` directly.
  */
-export { runSeed, replayCommand, type SeedRunOptions } from './run-seed.ts';
+export { runSeed, shrinkSeed, replayCommand, type SeedRunOptions } from './run-seed.ts';
 export { shrinkRun, type ShrinkOutcome } from './shrink.ts';
 export { resolveScenario, builtinScenarios, loadScenarioFile, ScenarioError } from '../scenario/registry.ts';

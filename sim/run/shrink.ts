@@ -10,8 +10,11 @@ import { recordSize, type ChoiceRecord } from '../kernel/choices.ts';
 import type { RunResult } from '../kernel/kernel.ts';
 
 export interface ShrinkOptions {
-  /** Re-runs the same scenario and seed with an edited record. */
-  run: (record: ChoiceRecord) => Promise<RunResult>;
+  /**
+   * Re-runs the same scenario and seed with an edited record. A run may stop once its trace is
+   * longer than `stopAfterTraceLines` (it can no longer win); ignoring the hint only costs time.
+   */
+  run: (record: ChoiceRecord, stopAfterTraceLines: number) => Promise<RunResult>;
   /** Most candidate runs to try. */
   budget?: number;
 }
@@ -46,7 +49,7 @@ export async function shrinkRun(original: RunResult, options: ShrinkOptions): Pr
     const candidateRecord = structuredClone(bestRecord);
     if (!edit(candidateRecord)) return false;
     attempts++;
-    const candidate = await options.run(candidateRecord);
+    const candidate = await options.run(candidateRecord, best.trace.length);
     if (!better(candidate)) return false;
     best = candidate;
     // The run's own record is what it actually consumed: smaller than the edit when draws moved.

@@ -39,7 +39,7 @@ export function describeScenarios(options: ScenarioTestOptions): void {
           const result = await engine.runSeed(scenario, seed);
           if (!result.violation) return;
           const budget = options.shrinkBudget ?? 30;
-          const shown = budget > 0 ? (await engine.shrinkRun(result, { run: (record) => engine.runSeed(scenario, seed, { record }), budget })).result : result;
+          const shown = budget > 0 ? (await engine.shrinkSeed(scenario, seed, result, budget)).result : result;
           const violation = shown.violation ?? result.violation;
           throw new ScenarioFailure(
             [

@@ -17,6 +17,7 @@ import type { FaultDice } from './faults.ts';
 import type { InstanceParts } from './world.ts';
 import { currentBranch, readHeadFiles } from './git-inspect.ts';
 import { rescueBranch } from '../../src/container/snapshot.ts';
+import { Moments } from './moments.ts';
 
 export interface DrainView {
   draining: boolean;
@@ -96,14 +97,13 @@ export class Observer {
 
   // --- the TownDO's container stub ----------------------------------------------------------------
 
-  /** Called each time the town sends an agent start (the world anchors evictions to them). */
-  onDispatch: (count: number) => void = () => {};
-  private dispatches = 0;
+  /** Protocol moments as they cross the ports: the world anchors faults to them. */
+  readonly moments = new Moments();
 
   watchTownDispatches(fetch: Fetch): Fetch {
     return async (request) => {
       if (request.method === 'POST' && new URL(request.url).pathname === '/agents/start') {
-        this.onDispatch(++this.dispatches);
+        this.moments.saw('dispatch');
         const drain = await this.readDrain();
         const body = (await request.clone().json().catch(() => ({}))) as { agentId?: string; beadId?: string };
         this.kernel.trace('town', 'dispatch', { agent: body.agentId, bead: body.beadId });
@@ -127,8 +127,10 @@ export class Observer {
           this.violate('sigint-never-drains', 'no eviction notice after SIGINT', `${instanceId} notified the town of an eviction after SIGINT`);
         }
       }
+      if (request.method === 'POST' && path.endsWith('/heartbeat')) this.moments.saw('heartbeat');
       const completed = /\/agents\/([^/]+)\/completed$/.exec(path);
       if (completed?.[1] && request.method === 'POST') {
+        this.moments.saw('completion');
         const body = (await request.clone().json().catch(() => ({}))) as { reason?: string };
         if (body.reason === 'completed') this.recordEnd(instanceId, completed[1], 'completed');
       }
@@ -170,6 +172,7 @@ export class Observer {
       addAll: async (dir) => {
         const agentId = agentIdOf(dir);
         this.kernel.trace(instanceId, 'snapshot starts', { agent: agentId });
+        this.moments.saw('snapshot');
         const session = agents.sessionState(agentId);
         if (session?.live) {
           this.violate('no-snapshot-on-live-worktree', `the session of ${agentId} to be stopped before its worktree is snapshotted`, `it could still act when the snapshot started`);

@@ -12,7 +12,7 @@ import { createKernel, type Kernel, type RunResult } from '../kernel/kernel.ts';
 import type { ChoiceRecord } from '../kernel/choices.ts';
 import { createFakeStorage, type FakeDurableStorage } from '../fakes/storage.ts';
 import { createDurableObjectHost, type DurableObjectHost } from '../fakes/durable-object.ts';
-import { createNetwork, type Network } from '../fakes/network.ts';
+import { createNetwork, type ExchangeInfo, type Network } from '../fakes/network.ts';
 import { createPlatform, type Platform } from '../fakes/platform.ts';
 import { createAgentModels, type AgentModels } from '../fakes/agent-sessions.ts';
 import { createGitRemote, createVirtualFs, forcePureJsGit, type GitRemote } from '../fakes/git/index.ts';
@@ -37,6 +37,8 @@ export interface WorldOptions {
   verbose?: boolean;
   /** See KernelOptions.checkRealTurns. */
   checkRealTurns?: boolean;
+  /** See KernelOptions.stopAfterTraceLines. */
+  stopAfterTraceLines?: number;
 }
 
 /** Per container instance: what the invariants need to look into. */
@@ -71,6 +73,7 @@ export async function buildWorld(options: WorldOptions): Promise<World> {
     seed,
     ...(options.record ? { record: options.record } : {}),
     ...(options.checkRealTurns ? { checkRealTurns: true } : {}),
+    ...(options.stopAfterTraceLines !== undefined ? { stopAfterTraceLines: options.stopAfterTraceLines } : {}),
   });
   const startedAt = kernel.now();
   const verbose = options.verbose ?? false;
@@ -102,7 +105,7 @@ export async function buildWorld(options: WorldOptions): Promise<World> {
   for (const rig of rigs) await remote.createRepo(rig.repo, { files: { 'README.md': `# ${rig.rigId}\n` } });
 
   // --- network and the town --------------------------------------------------------------------
-  const network = createNetwork(kernel, { latencyMs: scenario.network.latencyMs, traceExchange: worthTracing });
+  const network = createNetwork(kernel, { latencyMs: scenario.network.latencyMs, traceExchange: worthTracing, faultWeight });
   const observer = new Observer(kernel, dice);
   const storage = await createFakeStorage();
   const townFetch = observer.watchTownDispatches(network.fetchFor('town'));
@@ -217,23 +220,31 @@ export async function buildWorld(options: WorldOptions): Promise<World> {
       }
     };
     // Search coverage: besides a moment in the scenario's window, an eviction may be anchored to
-    // the k-th dispatch the town sends (plus a short delay), where the protocol is busiest. The
-    // window's end still evicts if that dispatch never comes.
-    const anchor = kernel.choices.pick('plan.evict-anchor', ['moment', 'dispatch'] as const);
-    if (anchor === 'dispatch') {
-      const nth = kernel.choices.int('plan.evict-anchor.nth', 1, 4);
-      const delay = kernel.choices.int('plan.evict-anchor.delay', 0, 1_500);
-      observer.onDispatch = (count) => {
-        if (count === nth) kernel.schedule(delay, 'platform', `evict after dispatch ${nth}`, evict);
-      };
+    // a protocol moment (plus a short delay): the k-th agent start the town sends, heartbeat a
+    // container sends, or completion it reports. The window's end still evicts if that moment
+    // never comes.
+    const anchor = kernel.choices.pick('plan.evict-anchor', ['time', ...EVICTION_ANCHORS] as const);
+    if (anchor !== 'time') {
+      const { nth, delayMs } = ANCHOR_RANGES[anchor];
+      const n = kernel.choices.int('plan.evict-anchor.nth', 1, nth);
+      const delay = kernel.choices.int('plan.evict-anchor.delay', 0, delayMs);
+      observer.moments.at(anchor, n, () => kernel.schedule(delay, 'platform', `evict after ${anchor} ${n}`, evict));
     }
     kernel.schedule(evictAt, 'platform', signal === 'SIGTERM' ? 'evict' : 'SIGINT', evict);
     if (dice.enabled('sigterm.twice') && dice.roll('sigterm.twice')) {
-      const again = evictAt + kernel.choices.int('fault.sigterm.twice.delay', 1, 600) * 1000;
-      kernel.schedule(again, 'platform', 'SIGTERM again', () => {
+      const again = () => {
         const draining = platform.instances().find((i) => i.sigtermAt !== undefined && i.exitedAt === undefined && !i.killed);
         if (draining) platform.signal(draining.id, 'SIGTERM');
-      });
+      };
+      // At a time in the drain's window, or anchored to a WIP snapshot of the drain (a window of
+      // a few seconds that a uniform time would hit once in hundreds of runs).
+      if (kernel.choices.pick('fault.sigterm.twice.anchor', ['time', 'snapshot'] as const) === 'snapshot') {
+        const n = kernel.choices.int('fault.sigterm.twice.nth', 1, 3);
+        const delay = kernel.choices.int('fault.sigterm.twice.ms', 0, 3_000);
+        observer.moments.at('snapshot', n, () => kernel.schedule(delay, 'platform', `SIGTERM again after snapshot ${n}`, again));
+      } else {
+        kernel.schedule(evictAt + kernel.choices.int('fault.sigterm.twice.delay', 1, 600) * 1000, 'platform', 'SIGTERM again', again);
+      }
     }
   }
   scheduleTownRestarts(kernel, dice, () => observer.restartTown());
@@ -262,10 +273,30 @@ export async function buildWorld(options: WorldOptions): Promise<World> {
     rigs,
     run: async () => {
       const result = await kernel.run(duration);
-      if (!result.violation) await observer.finalChecks(duration);
+      if (!result.violation && !result.truncated) await observer.finalChecks(duration);
       return kernel.result();
     },
   };
+}
+
+/** Protocol moments an eviction may be anchored to, with the range of n and of the delay after the n-th. */
+const EVICTION_ANCHORS = ['dispatch', 'heartbeat', 'completion'] as const;
+const ANCHOR_RANGES: Record<(typeof EVICTION_ANCHORS)[number], { nth: number; delayMs: number }> = {
+  dispatch: { nth: 4, delayMs: 1_500 },
+  // One heartbeat per live agent every 30 s; the race is a heartbeat still in flight at SIGTERM.
+  heartbeat: { nth: 40, delayMs: 200 },
+  completion: { nth: 3, delayMs: 1_500 },
+};
+
+/**
+ * A run sends hundreds of heartbeats and health checks but only a handful of agent starts,
+ * eviction notices, completion reports and acknowledgements, and those carry the protocol's
+ * decisions: at one rate, a fault would almost never strike them. They get this multiple of it.
+ */
+const CONTROL_FAULT_WEIGHT = 4;
+
+function faultWeight({ method, path }: ExchangeInfo): number {
+  return method === 'POST' && !path.endsWith('/heartbeat') ? CONTROL_FAULT_WEIGHT : 1;
 }
 
 /** A clock whose callbacks stop once `current()` turns false (a replaced Durable Object instance). */

@@ -139,6 +139,26 @@ describe('network fake', () => {
     expect(net.stats()).toMatchObject({ sent: 1, delivered: 0, dropped: 1 });
   });
 
+  it('a fault weight scales the rates per exchange: weighted paths see the fault more often, weight 0 never', async () => {
+    const kernel = createKernel({ seed: 3 });
+    const weights: Record<string, number> = { '/rare': 4, '/routine': 1, '/immune': 0 };
+    const net = createNetwork(kernel, { faultWeight: ({ path }) => weights[path] ?? 1 });
+    net.register('worker', async () => new Response('ok'));
+    net.setFaults({ loss: 0.2 });
+    const lost: Record<string, number> = { '/rare': 0, '/routine': 0, '/immune': 0 };
+    for (let i = 0; i < 200; i++) {
+      for (const path of Object.keys(lost)) {
+        kernel.schedule(i * 10, 'c', 'call', () => net.fetchFor('c')(new Request(`http://worker${path}`)).catch(() => void lost[path]!++));
+      }
+    }
+    await kernel.run(10_000);
+    expect(lost['/immune']).toBe(0);
+    expect(lost['/routine']).toBeGreaterThan(20);
+    expect(lost['/routine']).toBeLessThan(60);
+    // 0.2 x 4 = 0.8.
+    expect(lost['/rare']).toBeGreaterThan(140);
+  });
+
   it('an unknown host is a connection error after one latency', async () => {
     const { kernel, net } = world(1, { min: 7, max: 7 });
     let seen: ReturnType<typeof watch> = {};

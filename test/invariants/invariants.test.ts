@@ -92,7 +92,7 @@ describe('invariants', () => {
     const engine = await loadEngine('r7-snapshot-live-sessions');
     const scenario = engine.resolveScenario('default');
     const original = await engine.runSeed(scenario, 1);
-    const shrunk = await engine.shrinkRun(original, { run: (record) => engine.runSeed(scenario, 1, { record }), budget: 25 });
+    const shrunk = await engine.shrinkSeed(scenario, 1, original, 25);
     expect(shrunk.result.violation?.invariant).toBe(original.violation?.invariant);
     expect(shrunk.result.trace.length).toBeLessThanOrEqual(original.trace.length);
     expect(shrunk.after).toBeLessThan(shrunk.before);

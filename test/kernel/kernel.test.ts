@@ -50,6 +50,27 @@ describe('kernel', () => {
     expect(hashTrace(a.trace)).not.toBe(hashTrace(c.trace));
   });
 
+  it('stopAfterTraceLines ends a run without a verdict once its trace is longer, and only then', async () => {
+    const kernel = createKernel({ seed: 1, stopAfterTraceLines: 3 });
+    const late: string[] = [];
+    for (let i = 1; i <= 6; i++) kernel.schedule(i, 'x', 'line', () => kernel.trace('x', `line ${i}`));
+    kernel.schedule(10, 'x', 'too late', () => {
+      late.push('ran');
+      kernel.fail('some-invariant', 'after the cut');
+    });
+    const cut = await kernel.run(100);
+    expect(cut.trace.map((e) => e.what)).toEqual(['line 1', 'line 2', 'line 3', 'line 4']);
+    expect(cut.truncated).toBe(true);
+    expect(cut.violation).toBeUndefined();
+    expect(late).toEqual([]);
+
+    const roomy = createKernel({ seed: 1, stopAfterTraceLines: 100 });
+    roomy.schedule(1, 'x', 'fail', () => roomy.fail('some-invariant', 'within the limit'));
+    const judged = await roomy.run(100);
+    expect(judged.truncated).toBeUndefined();
+    expect(judged.violation?.invariant).toBe('some-invariant');
+  });
+
   it('replaying the record of choices reproduces the run exactly', async () => {
     const original = await pingPong(42);
     const replayed = await pingPong(0, structuredClone(original.record));

@@ -25,7 +25,7 @@ async function expectShrinkable(name: string, seed: number, invariant?: string):
   const original = await engine.runSeed(scenario, seed);
   expect(original.violation, `${name} passed seed ${seed}`).toBeDefined();
   if (invariant !== undefined) expect(original.violation!.invariant).toBe(invariant);
-  const shrunk = await engine.shrinkRun(original, { run: (record) => engine.runSeed(scenario, seed, { record }), budget: SHRINK_BUDGET });
+  const shrunk = await engine.shrinkSeed(scenario, seed, original, SHRINK_BUDGET);
   expect(shrunk.result.violation?.invariant).toBe(original.violation!.invariant);
   expect(shrunk.after).toBeLessThanOrEqual(shrunk.before);
   const replayed = await engine.runSeed(scenario, seed, { record: shrunk.record });

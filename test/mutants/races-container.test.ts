@@ -10,6 +10,7 @@ describe('regression corpus: container-side races', () => {
     'r10-push-without-origin',
     'r11-notify-without-timeout',
     'pc1-unbounded-drain',
+    'pc3-draining-container-takes-work',
     'pc4-idle-timer-during-drain',
   ]);
 });

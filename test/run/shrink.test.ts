@@ -6,8 +6,8 @@ import { shrinkRun } from '../../sim/run/shrink.ts';
  * A toy system with a planted bug: a counter that must never exceed 3 while "faults" add to it.
  * Lots of noise (irrelevant streams, chatter) surrounds the few choices that matter.
  */
-async function toy(seed: number, record?: ChoiceRecord): Promise<RunResult> {
-  const kernel = createKernel(record ? { seed, record } : { seed });
+async function toy(seed: number, record?: ChoiceRecord, stopAfterTraceLines?: number): Promise<RunResult> {
+  const kernel = createKernel({ seed, ...(record ? { record } : {}), ...(stopAfterTraceLines !== undefined ? { stopAfterTraceLines } : {}) });
   let counter = 0;
   for (let t = 1; t <= 60; t++) {
     kernel.schedule(t * 1000, 'toy', 'tick', () => {
@@ -35,6 +35,22 @@ describe('shrinkRun', () => {
     expect(outcome.result.violation!.time).toBeLessThanOrEqual(original.violation!.time);
     const replayed = await toy(seed, outcome.record);
     expect(replayed.violation).toEqual(outcome.result.violation);
+  });
+
+  it('cutting candidates short at the best trace length (the hint to `run`) changes nothing but the work', async () => {
+    let seed = 1;
+    let original = await toy(seed);
+    while (!original.violation) original = await toy(++seed);
+    const steps = { full: 0, cut: 0 };
+    const counted = (kind: keyof typeof steps) => (result: RunResult) => {
+      steps[kind] += result.steps;
+      return result;
+    };
+    const full = await shrinkRun(original, { run: (record) => toy(seed, record).then(counted('full')), budget: 100 });
+    const cut = await shrinkRun(original, { run: (record, limit) => toy(seed, record, limit).then(counted('cut')), budget: 100 });
+    expect(cut.record).toEqual(full.record);
+    expect(cut.result.trace).toEqual(full.result.trace);
+    expect(steps.cut).toBeLessThan(steps.full);
   });
 
   it('refuses a passing run', async () => {

@@ -87,7 +87,7 @@ export async function huntOne(
   const engine = await loadEngine(name);
   const scenario = engine.resolveScenario(options.scenario);
   const original = await engine.runSeed(scenario, failure.seed);
-  const shrunk = await engine.shrinkRun(original, { run: (record) => engine.runSeed(scenario, failure.seed, { record }), ...(options.budget ? { budget: options.budget } : {}) });
+  const shrunk = await engine.shrinkSeed(scenario, failure.seed, original, options.budget || undefined);
   const file = defaultRecordPath(scenario.name, failure.seed, name);
   mkdirSync(path.dirname(file), { recursive: true });
   writeFileSync(file, JSON.stringify({ scenario: options.scenario, seed: failure.seed, mutant: name, invariant: shrunk.result.violation?.invariant, record: shrunk.record }, null, 1));

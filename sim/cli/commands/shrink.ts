@@ -35,7 +35,7 @@ export function registerShrink(program: Command, ctx: CliContext): void {
         process.stdout.write(`${scenarioArg} seed ${seed} passes: nothing to shrink\n`);
         return;
       }
-      const outcome = await engine.shrinkRun(original, { run: (record) => engine.runSeed(scenario, seed, { record }), ...(budget ? { budget } : {}) });
+      const outcome = await engine.shrinkSeed(scenario, seed, original, budget || undefined);
       const file = options.out ?? defaultRecordPath(scenario.name, seed, mutant);
       mkdirSync(path.dirname(file), { recursive: true });
       writeFileSync(file, JSON.stringify({ scenario: scenarioArg, seed, mutant, invariant: outcome.result.violation?.invariant, record: outcome.record }, null, 1));
