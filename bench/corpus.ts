@@ -42,6 +42,7 @@ interface Row {
   expected: string;
   hits: string[];
   seedsToFailure: (number | null)[];
+  /** Over all starts; null: more than the cap. */
   median: number | null;
   worst: number | null;
   traceLines: number | null;
@@ -78,15 +79,17 @@ for (const mutant of mutants) {
     traceLines = shrunk.before;
     shrunkLines = shrunk.after;
   }
-  const found = seedsToFailure.filter((n): n is number => n !== null);
+  // A start that found nothing within the cap counts as more than the cap (shown as ">cap").
+  const orMore = seedsToFailure.map((n) => n ?? Infinity);
+  const finite = (n: number | null) => (n !== null && Number.isFinite(n) ? n : null);
   const row: Row = {
     mutant: mutant.name,
     race: mutant.race,
     expected: mutant.expect.join(' or '),
     hits: [...new Set(hits)],
     seedsToFailure,
-    median: found.length === starts.length ? median(found) : null,
-    worst: found.length === starts.length ? Math.max(...found) : null,
+    median: finite(median(orMore)),
+    worst: finite(Math.max(...orMore)),
     traceLines,
     shrunkLines,
     wallSeconds: (performance.now() - started) / 1000,
@@ -108,7 +111,7 @@ function writeTable(done: Row[], partial: boolean): void {
 |---|---|---|---|---|---|---|---|---|---|
 `;
   const body = done
-    .map((r) => `| ${r.mutant} | ${r.race} | ${r.expected} | ${r.hits.join(', ') || 'NOT FOUND'} | ${r.seedsToFailure.map((n) => n ?? '-').join(' ')} | ${r.median ?? '-'} | ${r.worst ?? '-'} | ${r.traceLines ?? '-'} | ${r.shrunkLines ?? '-'} | ${r.wallSeconds.toFixed(0)} |`)
+    .map((r) => `| ${r.mutant} | ${r.race} | ${r.expected} | ${r.hits.join(', ') || 'NOT FOUND'} | ${r.seedsToFailure.map((n) => n ?? '-').join(' ')} | ${r.median ?? `>${maxSeeds}`} | ${r.worst ?? `>${maxSeeds}`} | ${r.traceLines ?? '-'} | ${r.shrunkLines ?? '-'} | ${r.wallSeconds.toFixed(0)} |`)
     .join('\n');
   const table = `${BEGIN}\n${header}${body}\n${END}`;
   const page = existsSync(DOC) ? readFileSync(DOC, 'utf8') : '';

@@ -8,6 +8,7 @@ import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, r
 import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { threadId } from 'node:worker_threads';
 import { MUTANTS, type Mutant, type Patch } from './catalog.ts';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -84,8 +85,10 @@ export function prepareTree(mutant: Mutant): string {
   const files = patchedFiles(mutant);
   const target = path.join(ROOT, 'out', 'mutants', `${mutant.name}-${fingerprint(mutant, files)}`);
   if (existsSync(target)) return target;
-  // Build beside the target and rename: pool workers may race to build the same tree.
-  const staging = `${target}.${process.pid}.${Math.floor(performance.now())}`;
+  // Build beside the target and rename: pool workers (threads of one process) may race to build
+  // the same tree, so the staging folder is the thread's own.
+  const staging = `${target}.${process.pid}.${threadId}`;
+  rmSync(staging, { recursive: true, force: true });
   mkdirSync(staging, { recursive: true });
   for (const folder of COPIED) cpSync(path.join(ROOT, folder), path.join(staging, folder), { recursive: true });
   for (const [file, text] of files) writeFileSync(path.join(staging, file), text);

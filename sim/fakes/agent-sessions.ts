@@ -20,6 +20,7 @@
  * fewest units, shortest delays, no commit, no idle spell, new files rather than rewrites.
  */
 import type { AgentRole, AgentSession, AgentSessions, Clock, GitWorkspace, SessionEvent, TimerHandle } from '../../src/ports.ts';
+import { withTimeout } from '../../src/lib/timeout.ts';
 import type { Sim } from '../kernel/api.ts';
 import type { FaultKind } from '../scenario/schema.ts';
 
@@ -93,6 +94,12 @@ const FAULT_OF: Record<keyof AgentProfile, FaultKind> = {
 
 /** A failed push or commit is retried this many times before the agent gives up and idles. */
 const FINISH_ATTEMPTS = 3;
+/**
+ * An agent runs git through its shell tool, which gives up on a command after this long. Without
+ * it, a push that hangs (fault `git.push-hang`) would keep the agent busy for ever, long after the
+ * faults heal: a stuck agent the protocol cannot be blamed for.
+ */
+const TOOL_TIMEOUT_MS = 2 * 60_000;
 
 class ModelSession implements AgentSession {
   readonly id: string;
@@ -267,7 +274,7 @@ class ModelSession implements AgentSession {
       if (this.halted) return;
       if (hasOrigin) {
         try {
-          await this.deps.git.pushHeadSetUpstream(this.workdir);
+          await withTimeout(this.clock, TOOL_TIMEOUT_MS, this.deps.git.pushHeadSetUpstream(this.workdir), 'git push');
           this.trace(`${this.agentId} pushes`);
         } catch (error) {
           this.trace(`${this.agentId} could not push`, { error: String(error) });

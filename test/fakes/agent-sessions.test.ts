@@ -18,18 +18,24 @@ interface Bench {
   of(what: string): Entry[];
 }
 
-function bench(options: { seed?: number; profile?: Partial<AgentProfile>; origin?: boolean; failPushes?: number; writeMs?: number } = {}): Bench {
+function bench(options: { seed?: number; profile?: Partial<AgentProfile>; origin?: boolean; failPushes?: number; hangPushes?: number; writeMs?: number } = {}): Bench {
   const kernel = createKernel({ seed: options.seed ?? 1 });
   const log: Entry[] = [];
   const note = (what: string, detail?: string) => log.push(detail === undefined ? { at: kernel.elapsed(), what } : { at: kernel.elapsed(), what, detail });
   const files = new Map<string, string>();
   let failPushes = options.failPushes ?? 0;
+  let hangPushes = options.hangPushes ?? 0;
   const git: GitWorkspace = {
     prepare: async () => undefined,
     hasOrigin: async () => options.origin ?? true,
     addAll: async (dir) => void note('add', dir),
     commit: async (dir, message) => (note('commit', message), `c${log.length}`),
     pushHeadSetUpstream: async (dir) => {
+      if (hangPushes > 0) {
+        hangPushes--;
+        note('push hangs', dir);
+        return new Promise<never>(() => {});
+      }
       if (failPushes > 0) {
         failPushes--;
         note('push failed', dir);
@@ -124,6 +130,17 @@ describe('agent models', () => {
     expect(b.of('push failed')).toHaveLength(2);
     expect(b.of('push')).toHaveLength(1);
     expect(b.log.findIndex((e) => e.what === 'push')).toBeLessThan(b.log.findIndex((e) => e.what === 'event:gt_done'));
+  });
+
+  it('a push that hangs is given up after the tool timeout (2 min) and retried: the agent is never stuck for good', async () => {
+    const b = bench({ hangPushes: 1 });
+    at(b.kernel, 0, () => b.start('polecat-1', 'polecat'));
+    await b.kernel.run(3 * HOUR);
+    const [hung] = b.of('push hangs');
+    const [pushed] = b.of('push');
+    expect(hung).toBeDefined();
+    expect(pushed!.at - hung!.at).toBeGreaterThanOrEqual(2 * MINUTE);
+    expect(b.of('event:gt_done')).toHaveLength(1);
   });
 
   it('the mayor never finishes: it keeps writing for hours, with idle spells, and never calls gt_done', async () => {

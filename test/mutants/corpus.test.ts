@@ -24,19 +24,29 @@ describe('mutant corpus', () => {
   });
 
   it('R12: the unit test for R1 passes on src/ and fails against the R1 mutant', () => {
-    /** Runs the unit suite's R1 test in `root` and returns its status as vitest reports it. */
-    const run = (root: string): string => {
-      let out: string;
-      try {
-        out = execFileSync(process.execPath, [path.join(import.meta.dirname, '../../node_modules/vitest/vitest.mjs'), 'run', 'test/town/drain.test.ts', '-t', 'R1', '--reporter=json'], { cwd: root, stdio: 'pipe' }).toString();
-      } catch (error) {
-        out = String((error as { stdout?: Buffer }).stdout ?? '');
-      }
-      const report = JSON.parse(out) as { testResults: { assertionResults: { title: string; status: string }[] }[] };
-      const test = report.testResults.flatMap((f) => f.assertionResults).find((a) => a.title.startsWith('R1: a heartbeat never clears the drain'));
-      return test?.status ?? 'missing';
-    };
-    expect(run(path.resolve(import.meta.dirname, '../..'))).toBe('passed');
-    expect(run(prepareMutantTree('r1-heartbeat-clears-drain'))).toBe('failed');
+    const title = 'R1: a heartbeat never clears the drain, before or after the hand-off delay';
+    expect(unitTestStatus(ROOT, 'test/town/drain.test.ts', title)).toBe('passed');
+    expect(unitTestStatus(prepareMutantTree('r1-heartbeat-clears-drain'), 'test/town/drain.test.ts', title)).toBe('failed');
+  }, 120_000);
+
+  // The sweep does not find PC8 (docs/regression-corpus.md): its unit test is what keeps it out.
+  it('PC8: the unit test for an idempotent start passes on src/ and fails against the PC8 mutant', () => {
+    const title = 'PC8: the same start delivered twice answers 200 both times and runs one session';
+    expect(unitTestStatus(ROOT, 'test/container/drain.test.ts', title)).toBe('passed');
+    expect(unitTestStatus(prepareMutantTree('pc8-duplicate-start-conflicts'), 'test/container/drain.test.ts', title)).toBe('failed');
   }, 120_000);
 });
+
+const ROOT = path.resolve(import.meta.dirname, '../..');
+
+/** Runs one unit test (by file and title) in the tree at `root`, and returns its status as vitest reports it. */
+function unitTestStatus(root: string, file: string, title: string): string {
+  let out: string;
+  try {
+    out = execFileSync(process.execPath, [path.join(ROOT, 'node_modules/vitest/vitest.mjs'), 'run', file, '-t', title.split(':')[0]!, '--reporter=json'], { cwd: root, stdio: 'pipe' }).toString();
+  } catch (error) {
+    out = String((error as { stdout?: Buffer }).stdout ?? '');
+  }
+  const report = JSON.parse(out) as { testResults: { assertionResults: { title: string; status: string }[] }[] };
+  return report.testResults.flatMap((f) => f.assertionResults).find((a) => a.title === title)?.status ?? 'missing';
+}

@@ -10,7 +10,7 @@ describe('regression corpus: town-side races', () => {
     'r5-idle-town-skips-health',
     'pc2-heartbeat-nonce-at-once',
     'pc5-dispatch-after-eviction',
-    // First fails at seed 112: the furthest hunt CI can afford.
+    // First fails at seed 40.
     'pc6-unbounded-dispatch',
   ]);
 });

@@ -7,9 +7,7 @@ import { formatVirtualTime } from '../../kernel/trace.ts';
 import { describeViolation, printTrace, table } from '../format.ts';
 import { EXIT_VIOLATION, type CliContext } from '../context.ts';
 import { checkMutant, parseJobs, parseSeed } from './common.ts';
-import { defaultRecordPath } from './shrink.ts';
-import { mkdirSync, writeFileSync } from 'node:fs';
-import path from 'node:path';
+import { defaultRecordPath, writeShrunkRecord } from './shrink.ts';
 
 interface HuntOptions {
   mutant?: string;
@@ -88,9 +86,7 @@ export async function huntOne(
   const scenario = engine.resolveScenario(options.scenario);
   const original = await engine.runSeed(scenario, failure.seed);
   const shrunk = await engine.shrinkSeed(scenario, failure.seed, original, options.budget || undefined);
-  const file = defaultRecordPath(scenario.name, failure.seed, name);
-  mkdirSync(path.dirname(file), { recursive: true });
-  writeFileSync(file, JSON.stringify({ scenario: options.scenario, seed: failure.seed, mutant: name, invariant: shrunk.result.violation?.invariant, record: shrunk.record }, null, 1));
+  const file = writeShrunkRecord(defaultRecordPath(scenario.name, failure.seed, name), { scenario: options.scenario, seed: failure.seed, mutant: name }, shrunk);
   const wallSeconds = (performance.now() - started) / 1000;
   const seedsTried = failure.seed - options.start + 1;
   if (print) {

@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { loadEngine } from '../../run/load-engine.ts';
+import type { ShrinkOutcome } from '../../run/shrink.ts';
 import { parsePositiveInt } from '../../run/seeds.ts';
 import { formatVirtualTime } from '../../kernel/trace.ts';
 import { describeViolation, printTrace } from '../format.ts';
@@ -36,9 +37,7 @@ export function registerShrink(program: Command, ctx: CliContext): void {
         return;
       }
       const outcome = await engine.shrinkSeed(scenario, seed, original, budget || undefined);
-      const file = options.out ?? defaultRecordPath(scenario.name, seed, mutant);
-      mkdirSync(path.dirname(file), { recursive: true });
-      writeFileSync(file, JSON.stringify({ scenario: scenarioArg, seed, mutant, invariant: outcome.result.violation?.invariant, record: outcome.record }, null, 1));
+      const file = writeShrunkRecord(options.out ?? defaultRecordPath(scenario.name, seed, mutant), { scenario: scenarioArg, seed, mutant }, outcome);
       process.stdout.write(printTrace(outcome.result.trace) + '\n\n');
       process.stdout.write(
         `shrunk ${outcome.before} -> ${outcome.after} trace lines in ${outcome.attempts} re-runs; violation at ${formatVirtualTime(outcome.result.violation!.time)}\n`,
@@ -50,4 +49,11 @@ export function registerShrink(program: Command, ctx: CliContext): void {
 
 export function defaultRecordPath(scenario: string, seed: number, mutant?: string): string {
   return path.join('out', 'records', `${scenario}-${seed}${mutant ? `-${mutant}` : ''}.json`);
+}
+
+/** Writes what `replay --record` reads; returns the file. */
+export function writeShrunkRecord(file: string, run: { scenario: string; seed: number; mutant: string | undefined }, outcome: ShrinkOutcome): string {
+  mkdirSync(path.dirname(file), { recursive: true });
+  writeFileSync(file, JSON.stringify({ ...run, invariant: outcome.result.violation?.invariant, record: outcome.record }, null, 1));
+  return file;
 }
