@@ -12,7 +12,6 @@ import { registerList } from './commands/list.ts';
 import { registerHunt } from './commands/hunt.ts';
 import { EXIT_OK, EXIT_USAGE, type CliContext } from './context.ts';
 
-
 export function buildProgram(ctx: CliContext): Command {
   const program = new Command('drainsim')
     .description('Deterministic simulation of graceful container eviction: sweep seeds, replay and shrink failures.')

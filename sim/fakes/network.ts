@@ -188,12 +188,12 @@ export class Network {
 
   // ---------------------------------------------------------------------------------------------
 
-  /** One leg's delay: base latency, sometimes much more (which reorders traffic). */
   /** The rate of a fault for one exchange. */
   private rate(fault: 'loss' | 'duplicate' | 'hang' | 'slow', x: Exchange): number {
     return Math.min(1, this.faults[fault] * x.weight);
   }
 
+  /** One leg's delay: base latency, sometimes much more (which reorders traffic). */
   private leg(x: Exchange): number {
     const base = this.sim.choices.int('net.latency', this.latency.min, this.latency.max);
     const slow = this.rate('slow', x);

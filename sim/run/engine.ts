@@ -4,5 +4,4 @@
  * patched copy of the tree. Nothing above this line imports `src/` directly.
  */
 export { runSeed, shrinkSeed, replayCommand, type SeedRunOptions } from './run-seed.ts';
-export { shrinkRun, type ShrinkOutcome } from './shrink.ts';
 export { resolveScenario, builtinScenarios, loadScenarioFile, ScenarioError } from '../scenario/registry.ts';

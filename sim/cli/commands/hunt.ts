@@ -85,7 +85,7 @@ export async function huntOne(
   const engine = await loadEngine(name);
   const scenario = engine.resolveScenario(options.scenario);
   const original = await engine.runSeed(scenario, failure.seed);
-  const shrunk = await engine.shrinkSeed(scenario, failure.seed, original, options.budget || undefined);
+  const shrunk = await engine.shrinkSeed(scenario, failure.seed, original, options.budget);
   const file = writeShrunkRecord(defaultRecordPath(scenario.name, failure.seed, name), { scenario: options.scenario, seed: failure.seed, mutant: name }, shrunk);
   const wallSeconds = (performance.now() - started) / 1000;
   const seedsTried = failure.seed - options.start + 1;

@@ -36,7 +36,7 @@ export function registerShrink(program: Command, ctx: CliContext): void {
         process.stdout.write(`${scenarioArg} seed ${seed} passes: nothing to shrink\n`);
         return;
       }
-      const outcome = await engine.shrinkSeed(scenario, seed, original, budget || undefined);
+      const outcome = await engine.shrinkSeed(scenario, seed, original, budget);
       const file = writeShrunkRecord(options.out ?? defaultRecordPath(scenario.name, seed, mutant), { scenario: scenarioArg, seed, mutant }, outcome);
       process.stdout.write(printTrace(outcome.result.trace) + '\n\n');
       process.stdout.write(
