@@ -2,15 +2,16 @@
  * `npm run bench`: how many seeds the simulator tries, and what it costs. Prints a table and writes
  * bench/results.json. Figures: seeds/s and events/s for the default sweep and the longest
  * scenario, virtual-to-wall compression, peak memory, the event rate of a bare fake-timers loop on
- * this machine and the simulator's ratio to it, the 1 -> N jobs speed-up, and heap growth over a
- * long run of seeds. Options: --seeds N --memory-seeds N --jobs N --out FILE.
+ * this machine and the simulator's ratio to it, the 1 -> N jobs speed-up (both sides on warmed
+ * piscina pools, as `--jobs` runs; pool start-up reported apart), and heap growth over a long run
+ * of seeds. Options: --seeds N --memory-seeds N --jobs N --out FILE.
  */
 import FakeTimers from '@sinonjs/fake-timers';
 import { writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { parseArgs } from 'node:util';
 import { builtinScenarios } from '../sim/scenario/registry.ts';
-import { runBatch, sweep } from '../sim/run/sweep.ts';
+import { SWEEP_BATCH, createPool, poolReady, runBatch, sweep } from '../sim/run/sweep.ts';
 
 const { values } = parseArgs({
   options: {
@@ -77,16 +78,69 @@ async function measure(scenario: string): Promise<SweepFigures> {
   };
 }
 
-async function parallelSpeedup(): Promise<{ jobs: number; oneJobSeconds: number; manyJobsSeconds: number; speedup: number }> {
-  const list = seeds(SEEDS * 2, 10_000);
-  const time = async (jobs: number) => {
-    const started = performance.now();
-    await sweep({ scenarios: ['default'], seeds: list, jobs });
-    return (performance.now() - started) / 1000;
+const WARMUP_SEEDS = 4;
+
+/** One side of the speed-up: a fresh pool of `jobs` threads, started, warmed, then timed. */
+interface PoolRun {
+  jobs: number;
+  /** From creating the pool until every thread has loaded tsx, the tree and the engine. */
+  startupSeconds: number;
+  /** Each thread's warm-up batch of WARMUP_SEEDS seeds (JIT, the SQLite wasm), after start-up. */
+  warmupSeconds: number;
+  /** The measured seeds only: no start-up, no warm-up. */
+  seconds: number;
+  /** CPU time of the whole process (all threads) over the measured seeds. */
+  cpuSeconds: number;
+}
+
+async function onPool(jobs: number, measured: number[], warmup: number[]): Promise<PoolRun> {
+  const started = performance.now();
+  const pool = await createPool(jobs);
+  try {
+    const threads = new Set(await poolReady(pool, jobs));
+    if (threads.size !== jobs) throw new Error(`pool of ${jobs}: ${threads.size} threads came up`);
+    const ready = performance.now();
+    // One warm-up batch per thread, all at once (each idle thread takes one).
+    await Promise.all(Array.from({ length: jobs }, (_, i) => pool.run({ scenario: 'default', seeds: warmup.map((s) => s + 1000 * i) })));
+    const warm = performance.now();
+    const cpu = process.cpuUsage();
+    await sweep({ scenarios: ['default'], seeds: measured, jobs, pool });
+    const used = process.cpuUsage(cpu);
+    return {
+      jobs,
+      startupSeconds: (ready - started) / 1000,
+      warmupSeconds: (warm - ready) / 1000,
+      seconds: (performance.now() - warm) / 1000,
+      cpuSeconds: (used.user + used.system) / 1e6,
+    };
+  } finally {
+    await pool.destroy();
+  }
+}
+
+/**
+ * The 1 -> N jobs speed-up, as `--jobs` runs: both sides on a piscina pool (1 thread, N threads)
+ * through `sweep`, each pool started and warmed before its clock starts (start-up is reported
+ * apart), on the same seeds: 2 x --seeds, rounded up to whole batches per thread.
+ */
+async function parallelSpeedup() {
+  const count = Math.ceil((SEEDS * 2) / (SWEEP_BATCH * JOBS)) * SWEEP_BATCH * JOBS;
+  const measured = seeds(count, 10_000);
+  const warmup = seeds(WARMUP_SEEDS, 20_000);
+  const loadAverage = os.loadavg()[0]!;
+  const one = await onPool(1, measured, warmup);
+  const many = await onPool(JOBS, measured, warmup);
+  return {
+    jobs: JOBS,
+    seeds: count,
+    method: `piscina pools of 1 and ${JOBS} threads (as --jobs), each started and warmed (${WARMUP_SEEDS} seeds per thread) before timing; start-up reported apart`,
+    loadAverageBefore: loadAverage,
+    oneJob: one,
+    manyJobs: many,
+    oneJobSeconds: one.seconds,
+    manyJobsSeconds: many.seconds,
+    speedup: one.seconds / many.seconds,
   };
-  const one = await time(1);
-  const many = await time(JOBS);
-  return { jobs: JOBS, oneJobSeconds: one, manyJobsSeconds: many, speedup: one / many };
 }
 
 async function memoryGrowth(): Promise<{ seeds: number; heapMbAfterWarmup: number; heapMbAtEnd: number; growthKbPerSeed: number }> {
@@ -127,7 +181,8 @@ const lines = [
       `${s.scenario.padEnd(15)} ${fmt(s.seedsPerSecond, 2).padStart(8)} ${fmt(s.eventsPerSecond, 0).padStart(9)} ${fmt(s.eventsPerSeed, 0).padStart(12)} ${fmt(s.virtualMinutesPerSeed).padStart(17)} ${`${fmt(s.compression, 0)}x`.padStart(12)} ${`${fmt(s.ratioToBareFakeTimers * 100, 2)}%`.padStart(8)} ${fmt(s.peakRssMb, 0).padStart(12)}`,
   ),
   '',
-  `jobs 1 -> ${parallel.jobs}: ${fmt(parallel.oneJobSeconds)} s -> ${fmt(parallel.manyJobsSeconds)} s (${fmt(parallel.speedup, 2)}x)`,
+  `jobs 1 -> ${parallel.jobs}, ${parallel.seeds} default seeds on warm pools: ${fmt(parallel.oneJobSeconds)} s -> ${fmt(parallel.manyJobsSeconds)} s (${fmt(parallel.speedup, 2)}x); CPU ${fmt(parallel.oneJob.cpuSeconds)} s -> ${fmt(parallel.manyJobs.cpuSeconds)} s`,
+  `  not timed: pool start-up ${fmt(parallel.oneJob.startupSeconds)} s / ${fmt(parallel.manyJobs.startupSeconds)} s, warm-up ${fmt(parallel.oneJob.warmupSeconds)} s / ${fmt(parallel.manyJobs.warmupSeconds)} s; load average before: ${fmt(parallel.loadAverageBefore, 2)} on ${os.availableParallelism()} cores`,
   `heap over ${memory.seeds} seeds: ${fmt(memory.heapMbAfterWarmup)} MB -> ${fmt(memory.heapMbAtEnd)} MB (${fmt(memory.growthKbPerSeed)} KB/seed)`,
   `written to ${values.out}`,
 ];

@@ -7,7 +7,7 @@
  */
 import { Volume } from 'memfs';
 import type { PromiseFsClient } from 'isomorphic-git';
-import { trusted } from '../../kernel/guard.ts';
+import { real, trusted } from '../../kernel/guard.ts';
 
 export interface VirtualFs {
   /** The isomorphic-git fs client (`{ promises }`). */
@@ -26,20 +26,51 @@ interface Stamp {
 /**
  * The process memfs consults: without one it asks the real process for the user and group ids on
  * every path walk and every node it creates, two system calls each (measured: 8% of a run). The
- * ids are read once here, so ownership and permission checks come out as before on any machine
- * (memfs's own permission checks still ask the real process, and must see the same owner).
+ * ids are read once here, so ownership and permission checks come out as before on any machine.
  */
+const getuid = constant(process.getuid?.() ?? 0);
+const getgid = constant(process.getgid?.() ?? 0);
 const volumeProcess: NonNullable<Parameters<typeof Volume.fromJSON>[2]>['process'] = {
   cwd: () => '/',
   platform: 'linux',
   emitWarning: () => {},
   env: {},
-  getuid: constant(process.getuid?.() ?? 0),
-  getgid: constant(process.getgid?.() ?? 0),
+  getuid,
+  getgid,
 };
 
 function constant(value: number): () => number {
   return () => value;
+}
+
+/**
+ * Runs one synchronous memfs call cheaply. memfs's file nodes check permissions against the
+ * global `process` (not the volume's), two system calls per check (measured: 2% of a run): for
+ * the length of the call the global answers with the ids read above, the same values. And
+ * isomorphic-git probes for files that do not exist all the time; each probe's ENOENT error
+ * captured a stack trace nobody reads (measured: 3% of a run): errors made during the call carry
+ * no stack frames (their message, code and path are unchanged). memfs also dates every node it
+ * walks with `new Date()` (the times git sees come from the stamps below): it gets the real `Date`,
+ * not the leak guard's subclass, which would only look away (`trusted`) at a higher cost.
+ * Nothing else runs meanwhile.
+ */
+function memfsCall<T>(fn: () => T): T {
+  const realUid = process.getuid;
+  const realGid = process.getgid;
+  const limit = Error.stackTraceLimit;
+  const date = globalThis.Date;
+  process.getuid = getuid;
+  process.getgid = getgid;
+  Error.stackTraceLimit = 0;
+  globalThis.Date = real.Date;
+  try {
+    return trusted(fn);
+  } finally {
+    process.getuid = realUid;
+    process.getgid = realGid;
+    Error.stackTraceLimit = limit;
+    globalThis.Date = date;
+  }
 }
 
 const NO_PATH = Object.assign(new TypeError('The "path" argument must be of type string or an instance of Buffer or URL. Received undefined'), {
@@ -80,7 +111,7 @@ export function createVirtualFs(options: { now: () => number }): VirtualFs {
   // memfs stamps its own times with the real clock; the stamps reported to git come from `stamps`.
   const run = <T>(fn: () => T): Promise<T> => {
     try {
-      return Promise.resolve(trusted(fn));
+      return Promise.resolve(memfsCall(fn));
     } catch (error) {
       return Promise.reject(error);
     }
@@ -122,12 +153,12 @@ export function createVirtualFs(options: { now: () => number }): VirtualFs {
     volume,
     async writeFile(path, content) {
       const dir = path.slice(0, path.lastIndexOf('/'));
-      if (dir) trusted(() => volume.mkdirSync(dir, { recursive: true }));
+      if (dir) memfsCall(() => volume.mkdirSync(dir, { recursive: true }));
       await promises.writeFile(path, content, 'utf8');
     },
     async readFile(path) {
       try {
-        return trusted(() => volume.readFileSync(path, 'utf8') as string);
+        return memfsCall(() => volume.readFileSync(path, 'utf8') as string);
       } catch {
         return undefined;
       }
