@@ -30,6 +30,10 @@ const WORKER = 'src/worker/app.ts';
 const DRAIN = 'src/container/drain.ts';
 const SNAPSHOT = 'src/container/snapshot.ts';
 const MANAGER = 'src/container/process-manager.ts';
+/** The start handler's first two answers: a repeat of a start under way, then a closing container's refusal. */
+const SAME_START = '    if (existing && isLive(existing) && !existing.done && existing.beadId === request.beadId) return viewOf(existing);';
+const CLOSING_REFUSES =
+  "    // The town may not know yet (its eviction notify can fail): a closing container must not\n    // take work it would have to abandon.\n    if (this.closing) throw new ContainerClosingError('container is shutting down: no new agents');";
 const GIT = 'src/container/git-workspace.ts';
 const SIGNALS = 'src/container/signals.ts';
 
@@ -213,14 +217,8 @@ export const MUTANTS: Mutant[] = [
     name: 'pc8-duplicate-start-conflicts',
     race: 'PC8',
     description: "the spec's start: a start delivered twice answers 409 to the copy that arrives second; when that is the town's, it counts a running agent as a failed dispatch and its bead is never dispatched again",
-    expect: ['work-resumes'],
-    patches: [
-      {
-        file: MANAGER,
-        find: '      if (!existing.done && existing.beadId === request.beadId) return viewOf(existing);\n',
-        replace: '',
-      },
-    ],
+    expect: ['refused-start-runs-nothing', 'work-resumes'],
+    patches: [{ file: MANAGER, find: `${SAME_START}\n`, replace: '' }],
   },
   {
     name: 'pc9-second-sigterm-second-drain',
@@ -228,5 +226,12 @@ export const MUTANTS: Mutant[] = [
     description: "the spec's signal handler: a second SIGTERM starts a second drain, which sees the first one's frozen agents as finished and exits in the middle of their WIP snapshots",
     expect: ['no-lost-work', 'snapshot-succeeds'],
     patches: [{ file: SIGNALS, find: "    if (terminating) {\n      logger.warn('SIGTERM again: the drain under way continues');\n      return;\n    }\n", replace: '' }],
+  },
+  {
+    name: 'pc10-closing-refuses-same-start',
+    race: 'PC10',
+    description: 'a closing container answers 503 to a start it is already running (a duplicate, or a town that took the agent for dead): the town counts a running agent as a failed dispatch',
+    expect: ['refused-start-runs-nothing'],
+    patches: [{ file: MANAGER, find: `${SAME_START}\n${CLOSING_REFUSES}\n`, replace: `${CLOSING_REFUSES}\n${SAME_START}\n` }],
   },
 ];

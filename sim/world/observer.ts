@@ -146,9 +146,10 @@ export class Observer {
     const sessionsOf = (agentId: unknown) => this.instances.get(instanceId)?.agents.sessions().filter((s) => s.agentId === agentId).length ?? 0;
     return async (request) => {
       if (request.method !== 'POST' || new URL(request.url).pathname !== '/agents/start') return handler(request);
-      const { agentId } = (await request.clone().json().catch(() => ({}))) as { agentId?: unknown };
+      const { agentId, beadId } = (await request.clone().json().catch(() => ({}))) as { agentId?: unknown; beadId?: unknown };
       const before = sessionsOf(agentId);
       const response = await handler(request);
+      if (!response.ok) this.judgeRefusal(instanceId, agentId, beadId, response.status);
       if (response.ok && sessionsOf(agentId) > before) {
         const key = `${instanceId}/${agentId}`;
         this.starts.set(key, (this.starts.get(key) ?? 0) + 1);
@@ -159,6 +160,21 @@ export class Observer {
       }
       return response;
     };
+  }
+
+  /**
+   * The town reads a refused start as a dispatch that failed: the bead goes back to `open` and
+   * waits for a retry. That must be true, or the town's records say a running agent is idle. (An
+   * agent that called gt_done has finished the bead, though its process lingers.)
+   */
+  private judgeRefusal(instanceId: string, agentId: unknown, beadId: unknown, status: number): void {
+    const running = this.instances
+      .get(instanceId)
+      ?.container.manager.agents()
+      .find((a) => a.agentId === agentId && a.beadId === beadId && !a.done && (a.status === 'running' || a.status === 'starting'));
+    if (running) {
+      this.violate('refused-start-runs-nothing', `a start that ${instanceId} refused (${status}) to have started nothing`, `${String(agentId)} is ${running.status} on ${String(beadId)} there`);
+    }
   }
 
   /**

@@ -60,13 +60,15 @@ export class ProcessManager {
   }
 
   async startAgent(request: StartRequest): Promise<AgentView> {
+    const existing = this.registry.get(request.agentId);
+    // The same start again (the network delivered it twice, PC8): it is already under way. It is
+    // answered as such even while closing: a refusal would tell the town that a running agent
+    // never started (PC10).
+    if (existing && isLive(existing) && !existing.done && existing.beadId === request.beadId) return viewOf(existing);
     // The town may not know yet (its eviction notify can fail): a closing container must not
     // take work it would have to abandon.
     if (this.closing) throw new ContainerClosingError('container is shutting down: no new agents');
-    const existing = this.registry.get(request.agentId);
     if (existing && isLive(existing)) {
-      // The same start again (the network delivered it twice, PC8): it is already under way.
-      if (!existing.done && existing.beadId === request.beadId) return viewOf(existing);
       // The town re-dispatches an agent as soon as it reports gt_done, while its process lingers
       // here until the idle timer. That run's work is pushed: it gives way to the new one.
       if (!existing.done) throw new AgentConflictError(`agent ${request.agentId} is already ${existing.status}`);

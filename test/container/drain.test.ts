@@ -195,6 +195,20 @@ describe('drainAll', () => {
     expect(await response.json()).toMatchObject({ success: false });
   });
 
+  it('PC10: a draining container answers a repeat of a start under way with that run; other starts, and one for a finished run, get 503', async () => {
+    const c = makeContainer();
+    await c.start('pc-1', 'polecat', 'b-1');
+    await c.start('pc-2', 'polecat', 'b-2');
+    c.signal('SIGTERM');
+    const again = await c.start('pc-1', 'polecat', 'b-1');
+    expect(again.status).toBe(200);
+    expect(await again.json()).toMatchObject({ success: true, data: { agentId: 'pc-1', beadId: 'b-1', status: 'running' } });
+    expect(c.log.filter((line) => line === 'prepare:pc-1')).toHaveLength(1);
+    expect((await c.start('pc-1', 'polecat', 'b-9')).status).toBe(503);
+    c.sessions.byAgent.get('pc-2')!.emit({ type: 'gt_done' });
+    expect((await c.start('pc-2', 'polecat', 'b-2')).status).toBe(503);
+  });
+
   it('a start the drain interrupts answers 503 and leaves the agent exited, not starting', async () => {
     const log: string[] = [];
     let finishClone!: () => void;

@@ -28,13 +28,6 @@ describe('mutant corpus', () => {
     expect(unitTestStatus(ROOT, 'test/town/drain.test.ts', title)).toBe('passed');
     expect(unitTestStatus(prepareMutantTree('r1-heartbeat-clears-drain'), 'test/town/drain.test.ts', title)).toBe('failed');
   }, 120_000);
-
-  // The sweep does not find PC8 (docs/regression-corpus.md): its unit test is what keeps it out.
-  it('PC8: the unit test for an idempotent start passes on src/ and fails against the PC8 mutant', () => {
-    const title = 'PC8: the same start delivered twice answers 200 both times and runs one session';
-    expect(unitTestStatus(ROOT, 'test/container/drain.test.ts', title)).toBe('passed');
-    expect(unitTestStatus(prepareMutantTree('pc8-duplicate-start-conflicts'), 'test/container/drain.test.ts', title)).toBe('failed');
-  }, 120_000);
 });
 
 const ROOT = path.resolve(import.meta.dirname, '../..');

@@ -58,8 +58,8 @@ export function huntMutants(names: string[]): void {
 }
 
 /**
- * Mutants whose first failure lies hundreds of seeds out (PC8, PC9): hunting them from seed 1 costs
- * 5 to 15 CPU minutes each, more than CI can spend. CI checks the first failing seed that
+ * Mutants whose first failure lies hundreds of seeds out (PC9): hunting them from seed 1 costs
+ * minutes of CPU each, more than CI can spend. CI checks the first failing seed that
  * `drainsim hunt` measured (docs/regression-corpus.md): the mutant fails there as expected and
  * shrinks, and the real code passes that seed.
  */

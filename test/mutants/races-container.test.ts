@@ -12,6 +12,8 @@ describe('regression corpus: container-side races', () => {
     'pc1-unbounded-drain',
     'pc3-draining-container-takes-work',
     'pc4-idle-timer-during-drain',
+    'pc8-duplicate-start-conflicts',
+    'pc10-closing-refuses-same-start',
     // First fails at seed 111: the furthest hunt CI runs.
     'pc7-snapshot-without-rescue',
   ]);
