@@ -96,6 +96,17 @@ export function prepareTree(mutant: Mutant): string {
     renameSync(staging, target);
   } catch {
     rmSync(staging, { recursive: true, force: true });
+    return target;
   }
+  removeOlderTrees(mutant.name, target);
   return target;
+}
+
+/** A tree built from an older `src/` is never used again: without this, `out/mutants` grows by a full copy per mutant per edit. */
+function removeOlderTrees(name: string, current: string): void {
+  const folder = path.dirname(current);
+  for (const entry of readdirSync(folder)) {
+    const isTreeOfName = entry.startsWith(`${name}-`) && /^[0-9a-f]{16}$/.test(entry.slice(name.length + 1));
+    if (isTreeOfName && entry !== path.basename(current)) rmSync(path.join(folder, entry), { recursive: true, force: true });
+  }
 }
