@@ -4,7 +4,8 @@
  * scenario, virtual-to-wall compression, peak memory, the event rate of a bare fake-timers loop on
  * this machine and the simulator's ratio to it, the 1 -> N jobs speed-up (both sides on warmed
  * piscina pools, as `--jobs` runs; pool start-up reported apart), and heap growth over a long run
- * of seeds. Options: --seeds N --memory-seeds N --jobs N --out FILE.
+ * of seeds (heap after GC sampled ten times). Options: --seeds N --memory-seeds N --memory-scenario NAME
+ * --jobs N --out FILE.
  */
 import FakeTimers from '@sinonjs/fake-timers';
 import { writeFileSync } from 'node:fs';
@@ -17,12 +18,14 @@ const { values } = parseArgs({
   options: {
     seeds: { type: 'string', default: '100' },
     'memory-seeds': { type: 'string', default: '150' },
+    'memory-scenario': { type: 'string', default: 'default' },
     jobs: { type: 'string', default: String(os.availableParallelism()) },
     out: { type: 'string', default: 'bench/results.json' },
   },
 });
 const SEEDS = Number(values.seeds);
 const MEMORY_SEEDS = Number(values['memory-seeds']);
+const MEMORY_SCENARIO = values['memory-scenario'];
 const JOBS = Number(values.jobs);
 const seeds = (n: number, from = 1) => Array.from({ length: n }, (_, i) => from + i);
 
@@ -143,16 +146,31 @@ async function parallelSpeedup() {
   };
 }
 
-async function memoryGrowth(): Promise<{ seeds: number; heapMbAfterWarmup: number; heapMbAtEnd: number; growthKbPerSeed: number }> {
+interface MemoryFigures {
+  scenario: string;
+  seeds: number;
+  heapMbAfterWarmup: number;
+  heapMbAtEnd: number;
+  /** Heap after GC at ten evenly spaced points of the run: flat means no leak per seed. */
+  heapMbSamples: number[];
+  growthKbPerSeed: number;
+}
+
+async function memoryGrowth(): Promise<MemoryFigures> {
   const heap = () => {
     (globalThis as { gc?: () => void }).gc?.();
     return process.memoryUsage().heapUsed / 2 ** 20;
   };
   await runBatch({ scenario: 'idle-town', seeds: seeds(20, 50_000) });
   const before = heap();
-  for (let i = 0; i < MEMORY_SEEDS; i += 50) await runBatch({ scenario: 'default', seeds: seeds(Math.min(50, MEMORY_SEEDS - i), 60_000 + i) });
+  const samples: number[] = [];
+  const every = Math.max(50, Math.ceil(MEMORY_SEEDS / 10));
+  for (let i = 0; i < MEMORY_SEEDS; i += 50) {
+    await runBatch({ scenario: MEMORY_SCENARIO, seeds: seeds(Math.min(50, MEMORY_SEEDS - i), 60_000 + i) });
+    if ((i + 50) % every < 50) samples.push(heap());
+  }
   const after = heap();
-  return { seeds: MEMORY_SEEDS, heapMbAfterWarmup: before, heapMbAtEnd: after, growthKbPerSeed: ((after - before) * 1024) / MEMORY_SEEDS };
+  return { scenario: MEMORY_SCENARIO, seeds: MEMORY_SEEDS, heapMbAfterWarmup: before, heapMbAtEnd: after, heapMbSamples: samples, growthKbPerSeed: ((after - before) * 1024) / MEMORY_SEEDS };
 }
 
 const longest = [...builtinScenarios().values()].sort((a, b) => b.durationMinutes - a.durationMinutes || a.name.localeCompare(b.name))[0]!.name;
@@ -183,7 +201,7 @@ const lines = [
   '',
   `jobs 1 -> ${parallel.jobs}, ${parallel.seeds} default seeds on warm pools: ${fmt(parallel.oneJobSeconds)} s -> ${fmt(parallel.manyJobsSeconds)} s (${fmt(parallel.speedup, 2)}x); CPU ${fmt(parallel.oneJob.cpuSeconds)} s -> ${fmt(parallel.manyJobs.cpuSeconds)} s`,
   `  not timed: pool start-up ${fmt(parallel.oneJob.startupSeconds)} s / ${fmt(parallel.manyJobs.startupSeconds)} s, warm-up ${fmt(parallel.oneJob.warmupSeconds)} s / ${fmt(parallel.manyJobs.warmupSeconds)} s; load average before: ${fmt(parallel.loadAverageBefore, 2)} on ${os.availableParallelism()} cores`,
-  `heap over ${memory.seeds} seeds: ${fmt(memory.heapMbAfterWarmup)} MB -> ${fmt(memory.heapMbAtEnd)} MB (${fmt(memory.growthKbPerSeed)} KB/seed)`,
+  `heap over ${memory.seeds} ${memory.scenario} seeds: ${fmt(memory.heapMbAfterWarmup)} MB -> ${fmt(memory.heapMbAtEnd)} MB (${fmt(memory.growthKbPerSeed)} KB/seed); along the way: ${memory.heapMbSamples.map((mb) => fmt(mb)).join(', ')} MB`,
   `written to ${values.out}`,
 ];
 process.stdout.write(lines.join('\n') + '\n');
