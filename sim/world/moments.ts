@@ -5,6 +5,8 @@
  * such a moment, plus a short delay, it lands there often. The observer reports the moments as
  * they cross the ports.
  */
+import type { Choices } from '../kernel/api.ts';
+
 export type MomentKind = 'dispatch' | 'heartbeat' | 'completion' | 'snapshot';
 
 interface Waiter {
@@ -30,4 +32,22 @@ export class Moments {
     this.waiters = this.waiters.filter((w) => !due.includes(w));
     for (const waiter of due) waiter.then();
   }
+}
+
+/** Steps of the log scale `delayAfter` draws from. */
+const DELAY_STEPS = 1_000;
+
+/**
+ * A delay after a moment, from 0 to `maxMs` on a log scale: each order of magnitude is about as
+ * likely as the next. What follows a moment is in flight for anything from a few milliseconds (a
+ * WIP push, a notify round trip) to seconds; a uniform delay up to seconds lands inside the short
+ * ones almost never. Measured on the WIP snapshot anchor of a second SIGTERM (600 seeds): a WIP
+ * push is in flight for 90-450 ms (median 220), and where one followed the anchored snapshot, a
+ * uniform delay of 0-3 s landed inside it about one time in eight, this scale two times in three.
+ * The mapping is monotone and 0 at the lowest draw, so the shrinker still lowers a delay by
+ * lowering its recorded value.
+ */
+export function delayAfter(choices: Choices, stream: string, maxMs: number): number {
+  const step = choices.int(stream, 0, DELAY_STEPS);
+  return Math.round((maxMs + 1) ** (step / DELAY_STEPS)) - 1;
 }
