@@ -4,7 +4,7 @@
  * scenario, virtual-to-wall compression, peak memory, the event rate of a bare fake-timers loop on
  * this machine and the simulator's ratio to it, the 1 -> N jobs speed-up (both sides on warmed
  * piscina pools, as `--jobs` runs; pool start-up reported apart), and heap growth over a long run
- * of seeds (heap after GC sampled ten times). Options: --seeds N --memory-seeds N --memory-scenario NAME
+ * of seeds (heap and RSS after GC, sampled ten times). Options: --seeds N --memory-seeds N --memory-scenario NAME
  * --jobs N --out FILE.
  */
 import FakeTimers from '@sinonjs/fake-timers';
@@ -151,26 +151,46 @@ interface MemoryFigures {
   seeds: number;
   heapMbAfterWarmup: number;
   heapMbAtEnd: number;
-  /** Heap after GC at ten evenly spaced points of the run: flat means no leak per seed. */
+  rssMbAfterWarmup: number;
+  rssMbAtEnd: number;
+  /**
+   * After GC at ten evenly spaced points of the run: the JS heap, and the resident set, which also
+   * holds what the heap does not (WebAssembly memory: an unclosed SQLite database per seed grew it
+   * while the heap stayed flat). Flat means no leak per seed.
+   */
   heapMbSamples: number[];
+  rssMbSamples: number[];
   growthKbPerSeed: number;
+  rssGrowthKbPerSeed: number;
 }
 
 async function memoryGrowth(): Promise<MemoryFigures> {
-  const heap = () => {
+  const usage = () => {
     (globalThis as { gc?: () => void }).gc?.();
-    return process.memoryUsage().heapUsed / 2 ** 20;
+    const { heapUsed, rss } = process.memoryUsage();
+    return { heap: heapUsed / 2 ** 20, rss: rss / 2 ** 20 };
   };
   await runBatch({ scenario: 'idle-town', seeds: seeds(20, 50_000) });
-  const before = heap();
-  const samples: number[] = [];
+  const before = usage();
+  const samples: { heap: number; rss: number }[] = [];
   const every = Math.max(50, Math.ceil(MEMORY_SEEDS / 10));
   for (let i = 0; i < MEMORY_SEEDS; i += 50) {
     await runBatch({ scenario: MEMORY_SCENARIO, seeds: seeds(Math.min(50, MEMORY_SEEDS - i), 60_000 + i) });
-    if ((i + 50) % every < 50) samples.push(heap());
+    if ((i + 50) % every < 50) samples.push(usage());
   }
-  const after = heap();
-  return { scenario: MEMORY_SCENARIO, seeds: MEMORY_SEEDS, heapMbAfterWarmup: before, heapMbAtEnd: after, heapMbSamples: samples, growthKbPerSeed: ((after - before) * 1024) / MEMORY_SEEDS };
+  const after = usage();
+  return {
+    scenario: MEMORY_SCENARIO,
+    seeds: MEMORY_SEEDS,
+    heapMbAfterWarmup: before.heap,
+    heapMbAtEnd: after.heap,
+    rssMbAfterWarmup: before.rss,
+    rssMbAtEnd: after.rss,
+    heapMbSamples: samples.map((s) => s.heap),
+    rssMbSamples: samples.map((s) => s.rss),
+    growthKbPerSeed: ((after.heap - before.heap) * 1024) / MEMORY_SEEDS,
+    rssGrowthKbPerSeed: ((after.rss - before.rss) * 1024) / MEMORY_SEEDS,
+  };
 }
 
 const longest = [...builtinScenarios().values()].sort((a, b) => b.durationMinutes - a.durationMinutes || a.name.localeCompare(b.name))[0]!.name;
@@ -201,7 +221,8 @@ const lines = [
   '',
   `jobs 1 -> ${parallel.jobs}, ${parallel.seeds} default seeds on warm pools: ${fmt(parallel.oneJobSeconds)} s -> ${fmt(parallel.manyJobsSeconds)} s (${fmt(parallel.speedup, 2)}x); CPU ${fmt(parallel.oneJob.cpuSeconds)} s -> ${fmt(parallel.manyJobs.cpuSeconds)} s`,
   `  not timed: pool start-up ${fmt(parallel.oneJob.startupSeconds)} s / ${fmt(parallel.manyJobs.startupSeconds)} s, warm-up ${fmt(parallel.oneJob.warmupSeconds)} s / ${fmt(parallel.manyJobs.warmupSeconds)} s; load average before: ${fmt(parallel.loadAverageBefore, 2)} on ${os.availableParallelism()} cores`,
-  `heap over ${memory.seeds} ${memory.scenario} seeds: ${fmt(memory.heapMbAfterWarmup)} MB -> ${fmt(memory.heapMbAtEnd)} MB (${fmt(memory.growthKbPerSeed)} KB/seed); along the way: ${memory.heapMbSamples.map((mb) => fmt(mb)).join(', ')} MB`,
+  `over ${memory.seeds} ${memory.scenario} seeds, after GC: heap ${fmt(memory.heapMbAfterWarmup)} MB -> ${fmt(memory.heapMbAtEnd)} MB (${fmt(memory.growthKbPerSeed)} KB/seed; along the way ${memory.heapMbSamples.map((mb) => fmt(mb)).join(', ')})`,
+  `  RSS ${fmt(memory.rssMbAfterWarmup, 0)} MB -> ${fmt(memory.rssMbAtEnd, 0)} MB (${fmt(memory.rssGrowthKbPerSeed)} KB/seed; along the way ${memory.rssMbSamples.map((mb) => fmt(mb, 0)).join(', ')})`,
   `written to ${values.out}`,
 ];
 process.stdout.write(lines.join('\n') + '\n');

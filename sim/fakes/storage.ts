@@ -81,6 +81,16 @@ export class FakeDurableStorage implements DurableStorage {
     this.sql = { exec: (query, ...bindings) => trusted(() => this.exec(query, bindings)) };
   }
 
+  /**
+   * Frees the database. SQLite lives in the WebAssembly module's memory, which the garbage
+   * collector never shrinks: an unclosed database stays there for good (measured: about 60 KB a
+   * seed, out of memory after some 30,000 seeds in one process).
+   */
+  close(): void {
+    trusted(() => this.db.close());
+    this.statements.clear();
+  }
+
   // sql.js reads the real clock inside SQLite's time functions; no query here depends on them,
   // hence the `trusted` around every call into the database.
   private exec<T extends SqlRow>(query: string, bindings: SqlValue[]): SqlCursor<T> {

@@ -63,6 +63,7 @@ export interface World {
   observer: Observer;
   instances: Map<string, InstanceParts>;
   rigs: { rigId: string; repo: string }[];
+  /** Runs the world to the scenario's end, then frees what the garbage collector cannot (its SQLite database): a world runs once. */
   run(): Promise<RunResult>;
 }
 
@@ -286,9 +287,13 @@ export async function buildWorld(options: WorldOptions): Promise<World> {
     instances,
     rigs,
     run: async () => {
-      const result = await kernel.run(duration);
-      if (!result.violation && !result.truncated) await observer.finalChecks(duration);
-      return kernel.result();
+      try {
+        const result = await kernel.run(duration);
+        if (!result.violation && !result.truncated) await observer.finalChecks(duration);
+        return kernel.result();
+      } finally {
+        storage.close();
+      }
     },
   };
 }
