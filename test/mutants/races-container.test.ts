@@ -3,6 +3,7 @@ import { huntMutants, replayFirstFailures } from './hunt.ts';
 
 describe('regression corpus: container-side races', () => {
   huntMutants([
+    // First fails at seed 156: the furthest hunt CI runs (PC7 next, at 111).
     'r6-idle-timer-races-nudge',
     'r7-snapshot-live-sessions',
     'r8-snapshot-after-failed-freeze',
@@ -14,7 +15,6 @@ describe('regression corpus: container-side races', () => {
     'pc4-idle-timer-during-drain',
     'pc8-duplicate-start-conflicts',
     'pc10-closing-refuses-same-start',
-    // First fails at seed 111: the furthest hunt CI runs.
     'pc7-snapshot-without-rescue',
   ]);
 });
