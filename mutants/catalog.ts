@@ -30,12 +30,12 @@ const WORKER = 'src/worker/app.ts';
 const DRAIN = 'src/container/drain.ts';
 const SNAPSHOT = 'src/container/snapshot.ts';
 const MANAGER = 'src/container/process-manager.ts';
+const GIT = 'src/container/git-workspace.ts';
+const SIGNALS = 'src/container/signals.ts';
 /** The start handler's first two answers: a repeat of a start under way, then a closing container's refusal. */
 const SAME_START = '    if (existing && isLive(existing) && !existing.done && existing.beadId === request.beadId) return viewOf(existing);';
 const CLOSING_REFUSES =
   "    // The town may not know yet (its eviction notify can fail): a closing container must not\n    // take work it would have to abandon.\n    if (this.closing) throw new ContainerClosingError('container is shutting down: no new agents');";
-const GIT = 'src/container/git-workspace.ts';
-const SIGNALS = 'src/container/signals.ts';
 
 export const MUTANTS: Mutant[] = [
   {
@@ -216,7 +216,7 @@ export const MUTANTS: Mutant[] = [
   {
     name: 'pc8-duplicate-start-conflicts',
     race: 'PC8',
-    description: "the spec's start: a start delivered twice answers 409 to the copy that arrives second; when that is the town's, it counts a running agent as a failed dispatch and its bead is never dispatched again",
+    description: "the spec's start: a start delivered twice answers 409 to the copy that arrives second; when that is the town's, it counts a running agent as a failed dispatch (and if that agent never finishes, its bead is never dispatched again)",
     expect: ['refused-start-runs-nothing', 'work-resumes'],
     patches: [{ file: MANAGER, find: `${SAME_START}\n`, replace: '' }],
   },
