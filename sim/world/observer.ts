@@ -17,6 +17,7 @@ import type { FaultDice } from './faults.ts';
 import type { InstanceParts } from './world.ts';
 import { currentBranch, readHeadFiles } from './git-inspect.ts';
 import { rescueBranch } from '../../src/container/snapshot.ts';
+import { isLive } from '../../src/container/agents.ts';
 import { Moments } from './moments.ts';
 
 export interface DrainView {
@@ -171,7 +172,7 @@ export class Observer {
     const running = this.instances
       .get(instanceId)
       ?.container.manager.agents()
-      .find((a) => a.agentId === agentId && a.beadId === beadId && !a.done && (a.status === 'running' || a.status === 'starting'));
+      .find((a) => a.agentId === agentId && a.beadId === beadId && !a.done && isLive(a));
     if (running) {
       this.violate('refused-start-runs-nothing', `a start that ${instanceId} refused (${status}) to have started nothing`, `${String(agentId)} is ${running.status} on ${String(beadId)} there`);
     }
@@ -256,7 +257,7 @@ export class Observer {
     if (event.kind === 'signal' && event.signal === 'SIGINT') this.sigintInstances.add(event.id);
     if (event.kind === 'signal' && event.signal === 'SIGTERM' && !this.runningAtSigterm.has(event.id)) {
       const parts = this.instances.get(event.id);
-      const running = (parts?.container.manager.agents() ?? []).filter((a) => a.status === 'running' || a.status === 'starting');
+      const running = (parts?.container.manager.agents() ?? []).filter(isLive);
       this.runningAtSigterm.set(
         event.id,
         running.map((a) => ({ agentId: a.agentId, role: a.role, workdir: a.workdir, rigId: a.rigId })),

@@ -23,7 +23,7 @@ export interface AgentProcess {
 /** What callers outside the manager may see of an agent. */
 export type AgentView = Readonly<Omit<AgentProcess, 'session' | 'subscription'>>;
 
-export const isLive = (agent: AgentProcess) => agent.status === 'running' || agent.status === 'starting';
+export const isLive = (agent: Pick<AgentProcess, 'status'>) => agent.status === 'running' || agent.status === 'starting';
 
 export class AgentRegistry {
   private readonly byId = new Map<string, AgentProcess>();
