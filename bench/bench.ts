@@ -3,45 +3,33 @@
  * bench/results.json. Figures: seeds/s and events/s for the default sweep and the longest
  * scenario, virtual-to-wall compression, peak memory, the event rate of a bare fake-timers loop on
  * this machine and the simulator's ratio to it, the 1 -> N jobs speed-up (both sides on warmed
- * piscina pools, as `--jobs` runs; pool start-up reported apart), and heap growth over a long run
- * of seeds (heap and RSS after GC, sampled ten times). Options: --seeds N --memory-seeds N --memory-scenario NAME
- * --jobs N --out FILE.
+ * piscina pools, as `--jobs` runs; pool start-up reported apart) beside what the machine gives two
+ * bare loops on as many threads, and heap growth over a long run of seeds (heap and RSS after GC,
+ * sampled ten times). Options: --seeds N --memory-seeds N --memory-scenario NAME --jobs N --out FILE.
  */
-import FakeTimers from '@sinonjs/fake-timers';
 import { writeFileSync } from 'node:fs';
 import os from 'node:os';
-import { parseArgs } from 'node:util';
 import { builtinScenarios } from '../sim/scenario/registry.ts';
 import { SWEEP_BATCH, createPool, poolReady, runBatch, sweep } from '../sim/run/sweep.ts';
+import { machineCeiling, type MachineCeiling } from './machine-ceiling.ts';
+import { countArg, scenarioArg, scriptArgs } from './script-args.ts';
 
-const { values } = parseArgs({
-  options: {
+const values = scriptArgs(
+  {
     seeds: { type: 'string', default: '100' },
     'memory-seeds': { type: 'string', default: '150' },
     'memory-scenario': { type: 'string', default: 'default' },
     jobs: { type: 'string', default: String(os.availableParallelism()) },
     out: { type: 'string', default: 'bench/results.json' },
   },
-});
-const SEEDS = Number(values.seeds);
-const MEMORY_SEEDS = Number(values['memory-seeds']);
+  'usage: npm run bench -- [--seeds N] [--memory-seeds N] [--memory-scenario NAME] [--jobs N] [--out FILE]',
+);
+const SEEDS = countArg('seeds', values.seeds);
+const MEMORY_SEEDS = countArg('memory-seeds', values['memory-seeds']);
 const MEMORY_SCENARIO = values['memory-scenario'];
-const JOBS = Number(values.jobs);
+scenarioArg(MEMORY_SCENARIO); // fails now, not after the sweeps
+const JOBS = countArg('jobs', values.jobs);
 const seeds = (n: number, from = 1) => Array.from({ length: n }, (_, i) => from + i);
-
-/** Chained callbacks on a bare fake-timers clock: the ceiling of a timer-driven simulation. */
-function bareFakeTimers(): number {
-  const clock = FakeTimers.createClock(0, 1e9);
-  const total = 1_000_000;
-  let n = 0;
-  const step = () => {
-    if (++n < total) clock.setTimeout(step, 5);
-  };
-  clock.setTimeout(step, 5);
-  const started = performance.now();
-  clock.runAll();
-  return total / ((performance.now() - started) / 1000);
-}
 
 interface SweepFigures {
   scenario: string;
@@ -55,8 +43,15 @@ interface SweepFigures {
   peakRssMb: number;
 }
 
+/**
+ * Seeds a thread runs before its clock starts. A sweep runs thousands, so its speed is the warm
+ * speed: the first seeds load modules and the SQLite wasm, and V8 keeps optimising for about 20
+ * seeds (seeds 1-20 on a fresh thread took about 1.5 times as long as the same seeds run again).
+ */
+const WARMUP_SEEDS = 20;
+
 async function measure(scenario: string): Promise<SweepFigures> {
-  await runBatch({ scenario, seeds: [999_999] }); // warm-up: module loading, JIT, the SQLite wasm
+  await runBatch({ scenario, seeds: seeds(WARMUP_SEEDS, 900_000) });
   let peak = 0;
   const started = performance.now();
   let events = 0;
@@ -81,14 +76,12 @@ async function measure(scenario: string): Promise<SweepFigures> {
   };
 }
 
-const WARMUP_SEEDS = 4;
-
 /** One side of the speed-up: a fresh pool of `jobs` threads, started, warmed, then timed. */
 interface PoolRun {
   jobs: number;
   /** From creating the pool until every thread has loaded tsx, the tree and the engine. */
   startupSeconds: number;
-  /** Each thread's warm-up batch of WARMUP_SEEDS seeds (JIT, the SQLite wasm), after start-up. */
+  /** Each thread's warm-up batch of WARMUP_SEEDS seeds, after start-up. */
   warmupSeconds: number;
   /** The measured seeds only: no start-up, no warm-up. */
   seconds: number;
@@ -126,7 +119,7 @@ async function onPool(jobs: number, measured: number[], warmup: number[]): Promi
  * through `sweep`, each pool started and warmed before its clock starts (start-up is reported
  * apart), on the same seeds: 2 x --seeds, rounded up to whole batches per thread.
  */
-async function parallelSpeedup() {
+async function parallelSpeedup(ceiling: MachineCeiling) {
   const count = Math.ceil((SEEDS * 2) / (SWEEP_BATCH * JOBS)) * SWEEP_BATCH * JOBS;
   const measured = seeds(count, 10_000);
   const warmup = seeds(WARMUP_SEEDS, 20_000);
@@ -143,6 +136,8 @@ async function parallelSpeedup() {
     oneJobSeconds: one.seconds,
     manyJobsSeconds: many.seconds,
     speedup: one.seconds / many.seconds,
+    /** The same 1 -> N threads comparison for two bare loops: what this machine gives plain JavaScript. */
+    machineCeiling: ceiling,
   };
 }
 
@@ -176,7 +171,12 @@ async function memoryGrowth(): Promise<MemoryFigures> {
   const every = Math.max(50, Math.ceil(MEMORY_SEEDS / 10));
   for (let i = 0; i < MEMORY_SEEDS; i += 50) {
     await runBatch({ scenario: MEMORY_SCENARIO, seeds: seeds(Math.min(50, MEMORY_SEEDS - i), 60_000 + i) });
-    if ((i + 50) % every < 50) samples.push(usage());
+    if ((i + 50) % every < 50) {
+      const sample = usage();
+      samples.push(sample);
+      // A long run (100,000 seeds take hours) shows its samples as it goes.
+      process.stderr.write(`memory: ${Math.min(i + 50, MEMORY_SEEDS)} of ${MEMORY_SEEDS} ${MEMORY_SCENARIO} seeds, heap ${sample.heap.toFixed(1)} MB, RSS ${sample.rss.toFixed(0)} MB\n`);
+    }
   }
   const after = usage();
   return {
@@ -194,9 +194,11 @@ async function memoryGrowth(): Promise<MemoryFigures> {
 }
 
 const longest = [...builtinScenarios().values()].sort((a, b) => b.durationMinutes - a.durationMinutes || a.name.localeCompare(b.name))[0]!.name;
-const bare = bareFakeTimers();
+// The bare fake-timers rate (chained callbacks, one thread): the ceiling of a timer-driven simulation.
+const ceiling = await machineCeiling(JOBS);
+const bare = ceiling.fakeTimers.oneThread;
 const sweeps = [await measure('default'), ...(longest === 'default' ? [] : [await measure(longest)])];
-const parallel = await parallelSpeedup();
+const parallel = await parallelSpeedup(ceiling);
 const memory = await memoryGrowth();
 
 const results = {
@@ -221,6 +223,7 @@ const lines = [
   '',
   `jobs 1 -> ${parallel.jobs}, ${parallel.seeds} default seeds on warm pools: ${fmt(parallel.oneJobSeconds)} s -> ${fmt(parallel.manyJobsSeconds)} s (${fmt(parallel.speedup, 2)}x); CPU ${fmt(parallel.oneJob.cpuSeconds)} s -> ${fmt(parallel.manyJobs.cpuSeconds)} s`,
   `  not timed: pool start-up ${fmt(parallel.oneJob.startupSeconds)} s / ${fmt(parallel.manyJobs.startupSeconds)} s, warm-up ${fmt(parallel.oneJob.warmupSeconds)} s / ${fmt(parallel.manyJobs.warmupSeconds)} s; load average before: ${fmt(parallel.loadAverageBefore, 2)} on ${os.availableParallelism()} cores`,
+  `  this machine, 1 -> ${parallel.jobs} threads: bare fake-timers loop ${fmt(parallel.machineCeiling.fakeTimers.speedup, 2)}x, bare allocation loop ${fmt(parallel.machineCeiling.allocation.speedup, 2)}x`,
   `over ${memory.seeds} ${memory.scenario} seeds, after GC: heap ${fmt(memory.heapMbAfterWarmup)} MB -> ${fmt(memory.heapMbAtEnd)} MB (${fmt(memory.growthKbPerSeed)} KB/seed; along the way ${memory.heapMbSamples.map((mb) => fmt(mb)).join(', ')})`,
   `  RSS ${fmt(memory.rssMbAfterWarmup, 0)} MB -> ${fmt(memory.rssMbAtEnd, 0)} MB (${fmt(memory.rssGrowthKbPerSeed)} KB/seed; along the way ${memory.rssMbSamples.map((mb) => fmt(mb, 0)).join(', ')})`,
   `written to ${values.out}`,

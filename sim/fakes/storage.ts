@@ -75,6 +75,8 @@ export class FakeDurableStorage implements DurableStorage {
   /** `rowsWritten` is the change in SQLite's total_changes(): sqlite3_changes() keeps the last write's count through later SELECTs. */
   private readonly totalChanges: Statement;
   readonly sql: SqlStorage;
+  /** `sql.exec` calls so far: what a run asked of SQLite (`npm run profile` reports it per seed). */
+  queries = 0;
 
   constructor(private readonly db: Database) {
     this.totalChanges = db.prepare('SELECT total_changes()');
@@ -94,6 +96,7 @@ export class FakeDurableStorage implements DurableStorage {
   // sql.js reads the real clock inside SQLite's time functions; no query here depends on them,
   // hence the `trusted` around every call into the database.
   private exec<T extends SqlRow>(query: string, bindings: SqlValue[]): SqlCursor<T> {
+    this.queries++;
     let prepared = this.statements.get(query);
     if (prepared === undefined) {
       prepared = this.prepareOnce(query);

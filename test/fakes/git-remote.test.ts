@@ -34,6 +34,7 @@ describe('in-memory git remote', () => {
     expect(await other.readFile('/two/dir/b.txt')).toBe('b\n');
     expect(await other.readFile('/two/a.txt')).toBe('a\n');
     expect((await remote.readBranch('rig', 'feature'))?.files).toEqual({ 'a.txt': 'a\n', 'dir/b.txt': 'b\n' });
+    expect(remote.stats()).toEqual({ fetches: 2, pushes: 1 });
   });
 
   it('of two racing pushes to one branch, exactly one wins and the other is rejected, never lost silently', async () => {

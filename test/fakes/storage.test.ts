@@ -77,6 +77,8 @@ describe('storage fake: SQL', () => {
     const rows = storage.sql.exec('CREATE TABLE t (n INTEGER); INSERT INTO t VALUES (1); SELECT n FROM t WHERE n = ?;', 1).toArray();
     expect(rows).toEqual([{ n: 1 }]);
     expect(storage.sql.exec('SELECT COUNT(*) AS c FROM t').one()).toEqual({ c: 1 });
+    // Two calls to exec, whatever they held: what a run asked of SQLite.
+    expect(storage.queries).toBe(2);
   });
 
   it('rows keep the columns in query order; a schema change or its rollback gives a cached SELECT * its new columns', async () => {

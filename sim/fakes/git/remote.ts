@@ -35,6 +35,8 @@ export interface GitRemote {
   setFaults(faults: RemoteFaults): void;
   /** Pushes that a fault broke, as `repo:branch`. */
   readonly faultedPushes: ReadonlySet<string>;
+  /** Requests served so far: fetches (upload-pack; a clone is one) and pushes (receive-pack, faulted ones too). */
+  stats(): { fetches: number; pushes: number };
 }
 
 const ZERO = '0000000000000000000000000000000000000000';
@@ -53,6 +55,7 @@ export function createGitRemote(options: GitRemoteOptions = {}): GitRemote {
   let faults = options.faults ?? {};
   const faultedPushes = new Set<string>();
   const now = options.now ?? (() => 0);
+  const served = { fetches: 0, pushes: 0 };
 
   const repoOf = (url: string): { name: string; repo: Repo; rest: string } => {
     const match = /^http:\/\/git\/([^/]+)\.git\/(.*)$/.exec(url);
@@ -175,9 +178,11 @@ export function createGitRemote(options: GitRemoteOptions = {}): GitRemote {
       return { status: 200, body: await advertise(repo, service), contentType: `application/x-${service}-advertisement` };
     }
     if (request.method === 'POST' && rest === 'git-upload-pack') {
+      served.fetches++;
       return { status: 200, body: await uploadPack(repo, body), contentType: 'application/x-git-upload-pack-result' };
     }
     if (request.method === 'POST' && rest === 'git-receive-pack') {
+      served.pushes++;
       const refs = parseCommands(readPktLines(body).lines).map((c) => c.ref);
       const fault = faults.onPush?.(name, refs) ?? 'ok';
       if (fault !== 'ok') for (const ref of refs) faultedPushes.add(`${name}:${ref.replace('refs/heads/', '')}`);
@@ -209,6 +214,7 @@ export function createGitRemote(options: GitRemoteOptions = {}): GitRemote {
   return {
     http,
     faultedPushes,
+    stats: () => ({ ...served }),
     url: (name) => `${HOST}${name}.git`,
     setFaults(next) {
       faults = next;
