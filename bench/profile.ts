@@ -9,6 +9,7 @@
 import { writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
 import { runBatch } from '../sim/run/sweep.ts';
+import { seedsOf } from '../sim/run/seeds.ts';
 import { buildWorld } from '../sim/world/world.ts';
 import { countArg, scenarioArg, scriptArgs } from './script-args.ts';
 
@@ -57,14 +58,14 @@ interface Profile {
   timeDeltas: number[];
 }
 
-await runBatch({ scenario: values.scenario, seeds: Array.from({ length: WARMUP }, (_, i) => 900_000 + i) });
+await runBatch({ scenario: values.scenario, seeds: seedsOf({ first: 900_000, last: 900_000 + WARMUP - 1 }) });
 const session = new Session();
 session.connect();
 await session.post('Profiler.enable');
 await session.post('Profiler.setSamplingInterval', { interval: 250 });
 await session.post('Profiler.start');
 const started = performance.now();
-await runBatch({ scenario: values.scenario, seeds: Array.from({ length: SEEDS }, (_, i) => i + 1) });
+await runBatch({ scenario: values.scenario, seeds: seedsOf({ first: 1, last: SEEDS }) });
 const wallMs = performance.now() - started;
 const { profile } = (await session.post('Profiler.stop')) as { profile: Profile };
 session.disconnect();

@@ -5,6 +5,7 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { ScenarioError, resolveScenario } from '../sim/scenario/registry.ts';
 import type { Scenario } from '../sim/scenario/schema.ts';
+import { UsageError, parseWholeNumber } from '../sim/run/seeds.ts';
 
 type Options = NonNullable<ParseArgsConfig['options']>;
 type Values<T extends Options> = ReturnType<typeof parseArgs<{ options: T }>>['values'];
@@ -33,10 +34,13 @@ export function scenarioArg(nameOrPath: string): Scenario {
   }
 }
 
-/** A whole number of at least `min` (seeds, jobs, ...). */
+/** A whole number of at least `min` (seeds, jobs, ...), checked as the CLI checks its counts. */
 export function countArg(option: string, value: string, min = 1): number {
-  const count = Number(value);
-  if (Number.isInteger(count) && count >= min) return count;
-  process.stderr.write(`--${option} must be a whole number of at least ${min}, not "${value}"\n`);
-  process.exit(2);
+  try {
+    return parseWholeNumber(value, `--${option}`, min);
+  } catch (error) {
+    if (!(error instanceof UsageError)) throw error;
+    process.stderr.write(`${error.message}\n`);
+    process.exit(2);
+  }
 }

@@ -21,9 +21,14 @@ export function parseSeedRange(text: string): SeedRange {
 }
 
 export function parsePositiveInt(text: string, what: string): number {
+  return parseWholeNumber(text, what, 1);
+}
+
+/** A whole number of at least `min`, written in plain digits. */
+export function parseWholeNumber(text: string, what: string, min: number): number {
   const value = Number(text);
-  if (!/^\d+$/.test(text.trim()) || !Number.isSafeInteger(value) || value < 1) {
-    throw new UsageError(`bad ${what} "${text}": expected a whole number >= 1`);
+  if (!/^\d+$/.test(text.trim()) || !Number.isSafeInteger(value) || value < min) {
+    throw new UsageError(`bad ${what} "${text}": expected a whole number >= ${min}`);
   }
   return value;
 }
