@@ -33,7 +33,7 @@ const MANAGER = 'src/container/process-manager.ts';
 const GIT = 'src/container/git-workspace.ts';
 const SIGNALS = 'src/container/signals.ts';
 /** The start handler's first two answers: a repeat of a start under way, then a closing container's refusal. */
-const SAME_START = '    if (existing && isLive(existing) && !existing.done && existing.beadId === request.beadId) return viewOf(existing);';
+const SAME_START = '    if (existing && isLive(existing) && !existing.done && existing.beadId === request.beadId) return this.repeatOf(existing);';
 const CLOSING_REFUSES =
   "    // The town may not know yet (its eviction notify can fail): a closing container must not\n    // take work it would have to abandon.\n    if (this.closing) throw new ContainerClosingError('container is shutting down: no new agents');";
 
@@ -233,5 +233,12 @@ export const MUTANTS: Mutant[] = [
     description: 'a closing container answers 503 to a start it is already running (a duplicate, or a town that took the agent for dead): the town counts a running agent as a failed dispatch',
     expect: ['refused-start-runs-nothing'],
     patches: [{ file: MANAGER, find: `${SAME_START}\n${CLOSING_REFUSES}\n`, replace: `${CLOSING_REFUSES}\n${SAME_START}\n` }],
+  },
+  {
+    name: 'pc11-repeat-start-answers-early',
+    race: 'PC11',
+    description: 'a repeat of a start still preparing its agent answers 200 at once: when that is the town\'s copy and the first then fails, the town counts as running an agent that never started',
+    expect: ['accepted-start-runs'],
+    patches: [{ file: MANAGER, find: SAME_START, replace: SAME_START.replace('this.repeatOf(existing)', 'viewOf(existing)') }],
   },
 ];

@@ -14,6 +14,7 @@ export interface InvariantInfo {
 export const INVARIANTS = [
   { name: 'no-dispatch-while-draining', kind: 'safety', description: 'the TownDO sends no agent start to a container while the town is draining' },
   { name: 'refused-start-runs-nothing', kind: 'safety', description: 'a container that refuses an agent start is not working that agent on that bead (it has not called gt_done): the town takes a refusal for a failed dispatch' },
+  { name: 'accepted-start-runs', kind: 'safety', description: 'a container that accepts an agent start has begun that agent\'s session on that bead: the town takes acceptance for a running agent' },
   { name: 'no-start-after-sigterm', kind: 'safety', description: 'no agent is ever started in a container instance that has received SIGTERM' },
   { name: 'drain-ends-by-valid-ack', kind: 'safety', description: 'drain ends only by an acknowledgement from a replacement container (newer than the evicted one, never itself SIGTERMed), or by the 15-minute expiry' },
   { name: 'no-lost-work', kind: 'safety', description: 'for every agent running at SIGTERM, everything it wrote is on the remote (or committed locally without origin) before its container dies' },

@@ -151,6 +151,7 @@ export class Observer {
       const before = sessionsOf(agentId);
       const response = await handler(request);
       if (!response.ok) this.judgeRefusal(instanceId, agentId, beadId, response.status);
+      else this.judgeAcceptance(instanceId, agentId, beadId);
       if (response.ok && sessionsOf(agentId) > before) {
         const key = `${instanceId}/${agentId}`;
         this.starts.set(key, (this.starts.get(key) ?? 0) + 1);
@@ -175,6 +176,21 @@ export class Observer {
       .find((a) => a.agentId === agentId && a.beadId === beadId && !a.done && isLive(a));
     if (running) {
       this.violate('refused-start-runs-nothing', `a start that ${instanceId} refused (${status}) to have started nothing`, `${String(agentId)} is ${running.status} on ${String(beadId)} there`);
+    }
+  }
+
+  /**
+   * The town reads an accepted start as a running agent, and waits for its heartbeats and its
+   * reports. That must be true: the agent's session began (whatever became of it since), or the
+   * town's records say an agent runs that never started (PC11).
+   */
+  private judgeAcceptance(instanceId: string, agentId: unknown, beadId: unknown): void {
+    const agent = this.instances
+      .get(instanceId)
+      ?.container.manager.agents()
+      .find((a) => a.agentId === agentId && a.beadId === beadId);
+    if (!agent || agent.status === 'starting' || agent.status === 'failed') {
+      this.violate('accepted-start-runs', `a start that ${instanceId} accepted to have begun its agent`, `${String(agentId)} on ${String(beadId)} is ${agent?.status ?? 'unknown'} there`);
     }
   }
 

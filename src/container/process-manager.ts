@@ -45,6 +45,8 @@ export class ProcessManager {
   readonly idleTimers: IdleTimers;
   /** Set when the drain (or a stop) begins; never cleared: this process is on its way out. */
   private closing = false;
+  /** Starts still preparing their agent, by agent id: a repeat of one waits for its outcome. */
+  private readonly launches = new Map<string, Promise<AgentView>>();
 
   constructor(private readonly deps: ProcessManagerDeps) {
     this.idleTimers = new IdleTimers(deps.clock);
@@ -64,7 +66,7 @@ export class ProcessManager {
     // The same start again (the network delivered it twice, PC8): it is already under way. It is
     // answered as such even while closing: a refusal would tell the town that a running agent
     // never started (PC10).
-    if (existing && isLive(existing) && !existing.done && existing.beadId === request.beadId) return viewOf(existing);
+    if (existing && isLive(existing) && !existing.done && existing.beadId === request.beadId) return this.repeatOf(existing);
     // The town may not know yet (its eviction notify can fail): a closing container must not
     // take work it would have to abandon.
     if (this.closing) throw new ContainerClosingError('container is shutting down: no new agents');
@@ -84,6 +86,25 @@ export class ProcessManager {
       status: 'starting',
     };
     this.registry.add(agent);
+    const launch = this.launch(agent, request);
+    this.launches.set(agent.agentId, launch);
+    try {
+      return await launch;
+    } finally {
+      this.launches.delete(agent.agentId);
+    }
+  }
+
+  /**
+   * A repeat gets the answer the start under way gets, once it has one: answering 200 while the
+   * first copy is still preparing would tell the town an agent runs that may never start (PC11).
+   */
+  private async repeatOf(agent: AgentProcess): Promise<AgentView> {
+    await this.launches.get(agent.agentId);
+    return viewOf(agent);
+  }
+
+  private async launch(agent: AgentProcess, request: StartRequest): Promise<AgentView> {
     try {
       await this.deps.git.prepare({ dir: agent.workdir, branch: request.branch, ...(request.remoteUrl ? { remoteUrl: request.remoteUrl } : {}) });
       const session = await this.deps.sessions.start({ agentId: agent.agentId, role: agent.role, workdir: agent.workdir, prompt: request.prompt });

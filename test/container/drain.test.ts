@@ -318,6 +318,21 @@ describe('control server input', () => {
     expect([first.status, second.status]).toEqual([200, 200]);
     expect(c.log.filter((line) => line === 'prepare:pc-1')).toHaveLength(1);
   });
+
+  it('PC11: a repeat of a start still preparing waits for its outcome: both fail together', async () => {
+    const log: string[] = [];
+    const c = makeContainer({ git: recordingGit(log, { fail: (op) => op === 'prepare' }) });
+    const [first, second] = await Promise.all([c.start('pc-1', 'polecat', 'b-1'), c.start('pc-1', 'polecat', 'b-1')]);
+    expect([first.status, second.status]).toEqual([502, 502]);
+    expect(log.filter((line) => line === 'prepare:pc-1')).toHaveLength(1);
+  });
+
+  it('PC11: a repeat of a start still preparing answers once the session has begun', async () => {
+    const c = makeContainer();
+    const [first, second] = await Promise.all([c.start('pc-1', 'polecat', 'b-1'), c.start('pc-1', 'polecat', 'b-1')]);
+    expect(await first.json()).toMatchObject({ success: true, data: { status: 'running' } });
+    expect(await second.json()).toMatchObject({ success: true, data: { status: 'running' } });
+  });
 });
 
 describe('acknowledgement retries', () => {
