@@ -17,7 +17,7 @@ import type { FaultDice } from './faults.ts';
 import type { InstanceParts } from './world.ts';
 import { currentBranch, readHeadFiles } from './git-inspect.ts';
 import { rescueBranch } from '../../src/container/snapshot.ts';
-import { isLive } from '../../src/container/agents.ts';
+import { isLive, type AgentView } from '../../src/container/agents.ts';
 import { Moments } from './moments.ts';
 
 export interface DrainView {
@@ -170,12 +170,9 @@ export class Observer {
    * agent that called gt_done has finished the bead, though its process lingers.)
    */
   private judgeRefusal(instanceId: string, agentId: unknown, beadId: unknown, status: number): void {
-    const running = this.instances
-      .get(instanceId)
-      ?.container.manager.agents()
-      .find((a) => a.agentId === agentId && a.beadId === beadId && !a.done && isLive(a));
-    if (running) {
-      this.violate('refused-start-runs-nothing', `a start that ${instanceId} refused (${status}) to have started nothing`, `${String(agentId)} is ${running.status} on ${String(beadId)} there`);
+    const agent = this.agentOnBead(instanceId, agentId, beadId);
+    if (agent && !agent.done && isLive(agent)) {
+      this.violate('refused-start-runs-nothing', `a start that ${instanceId} refused (${status}) to have started nothing`, `${String(agentId)} is ${agent.status} on ${String(beadId)} there`);
     }
   }
 
@@ -185,13 +182,18 @@ export class Observer {
    * town's records say an agent runs that never started (PC11).
    */
   private judgeAcceptance(instanceId: string, agentId: unknown, beadId: unknown): void {
-    const agent = this.instances
-      .get(instanceId)
-      ?.container.manager.agents()
-      .find((a) => a.agentId === agentId && a.beadId === beadId);
+    const agent = this.agentOnBead(instanceId, agentId, beadId);
     if (!agent || agent.status === 'starting' || agent.status === 'failed') {
       this.violate('accepted-start-runs', `a start that ${instanceId} accepted to have begun its agent`, `${String(agentId)} on ${String(beadId)} is ${agent?.status ?? 'unknown'} there`);
     }
+  }
+
+  /** The instance's record of that agent, if it is (or was last) on that bead: one record per agent id. */
+  private agentOnBead(instanceId: string, agentId: unknown, beadId: unknown): AgentView | undefined {
+    return this.instances
+      .get(instanceId)
+      ?.container.manager.agents()
+      .find((a) => a.agentId === agentId && a.beadId === beadId);
   }
 
   /**
