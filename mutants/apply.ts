@@ -1,5 +1,6 @@
 /**
- * Builds a mutant's tree: a copy of `src/`, `sim/` and `scenarios/` under `out/mutants/`, with the
+ * Builds a mutant's tree: a copy of `src/`, `sim/` and `scenarios/` (and `test/` in a checkout)
+ * under `out/mutants/` beside them, so the copy resolves the same `node_modules`, with the
  * mutant's patches applied to the copy. `src/` itself is never touched. Every patch must match its
  * file exactly once: when `src/` evolves and a patch no longer applies, this throws (and the
  * mutant test fails) instead of silently testing the unmutated code.
@@ -12,8 +13,11 @@ import { threadId } from 'node:worker_threads';
 import { MUTANTS, type Mutant, type Patch } from './catalog.ts';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-// test/ comes along so the unit suite can be run against a mutant (R12).
-const COPIED = ['src', 'sim', 'scenarios', 'test'] as const;
+/** What a mutant run loads; all three ship in the package (package.json "files"). */
+export const MUTANT_TREE_FOLDERS = ['src', 'sim', 'scenarios'] as const;
+// test/ comes along in a checkout so the unit suite can be run against a mutant (R12); an
+// installed package has no test/ and needs none.
+const COPIED = [...MUTANT_TREE_FOLDERS, ...(existsSync(path.join(ROOT, 'test')) ? ['test'] : [])];
 
 export class MutantError extends Error {
   override readonly name = 'MutantError';

@@ -114,13 +114,13 @@ export interface TownRpc {
 
 export interface AgentDoneReport {
   /** The branch the agent pushed its work to. */
-  branch?: string;
-  summary?: string;
+  branch?: string | undefined;
+  summary?: string | undefined;
 }
 
 export interface AgentCompletedReport {
   reason: CompletionReason;
-  exitCode?: number;
+  exitCode?: number | undefined;
 }
 
 /** Resolves the TownDO stub for a town id (`env.TOWN.get(idFromName(townId))` in production). */

@@ -1,6 +1,7 @@
 /**
  * `drainsim`: run seeded scenario sweeps, replay and shrink a failure, hunt the regression
- * mutants. Exit codes: 0 all good, 1 an invariant was violated (or a mutant survived), 2 bad input.
+ * mutants. Exit codes: 0 all good, 1 an invariant was violated (or a mutant survived), 2 bad input,
+ * 3 drainsim itself failed.
  */
 import { Command, CommanderError, Option } from 'commander';
 import { ScenarioError } from '../scenario/registry.ts';
@@ -10,7 +11,7 @@ import { registerReplay } from './commands/replay.ts';
 import { registerShrink } from './commands/shrink.ts';
 import { registerList } from './commands/list.ts';
 import { registerHunt } from './commands/hunt.ts';
-import { EXIT_OK, EXIT_USAGE, type CliContext } from './context.ts';
+import { EXIT_INTERNAL, EXIT_OK, EXIT_USAGE, type CliContext } from './context.ts';
 
 export function buildProgram(ctx: CliContext): Command {
   const program = new Command('drainsim')
@@ -43,6 +44,7 @@ export async function main(argv: string[]): Promise<number> {
       process.stderr.write(`drainsim: ${error.message}\n`);
       return EXIT_USAGE;
     }
-    throw error;
+    process.stderr.write(`drainsim: internal error (please report it with the command line):\n${(error as Error).stack ?? String(error)}\n`);
+    return EXIT_INTERNAL;
   }
 }

@@ -91,7 +91,9 @@ function report(api: string): void {
 function reportAlways(api: string): void {
   if (!active || trustedDepth > 0) return;
   const caller = immediateCaller();
-  active.listener(api, caller ? path.relative(projectRoot, caller) : 'unknown caller');
+  // isomorphic-git is the usual caller: it uses both APIs when it finds them on its first use.
+  const fix = caller?.includes(`${path.sep}isomorphic-git${path.sep}`) ? "; await forcePureJsGit() from 'drainsim/fakes' before isomorphic-git's first use" : '';
+  active.listener(`${api} (thread pool${fix})`, caller ? path.relative(projectRoot, caller) : 'unknown caller');
 }
 
 function trap<F extends (...args: any[]) => any>(api: string, fn: F): F {
@@ -132,7 +134,7 @@ function installTraps(): void {
     const proto = Object.getPrototypeOf(subtle) as { digest: (...args: unknown[]) => unknown };
     const digest = proto.digest;
     proto.digest = function (this: unknown, ...args: unknown[]) {
-      if (active) reportAlways('crypto.subtle.digest() (thread pool)');
+      if (active) reportAlways('crypto.subtle.digest()');
       return digest.apply(this, args);
     };
   }
@@ -140,7 +142,7 @@ function installTraps(): void {
     const RealCompressionStream = globalThis.CompressionStream;
     globalThis.CompressionStream = class extends RealCompressionStream {
       constructor(...args: ConstructorParameters<typeof CompressionStream>) {
-        if (active) reportAlways('CompressionStream (thread pool)');
+        if (active) reportAlways('CompressionStream');
         super(...args);
       }
     };

@@ -1,7 +1,7 @@
 export type { Actor, Choices, Sim, StepHandle } from './api.ts';
 export { RecordedChoices, recordSize, type ChoiceRecord } from './choices.ts';
 export { createStream, hashName } from './prng.ts';
-export { watchForLeaks, defaultWatchedPaths, type LeakListener } from './guard.ts';
+export { watchForLeaks, defaultWatchedPaths, trusted, type LeakListener } from './guard.ts';
 export {
   createKernel,
   Kernel,

@@ -78,6 +78,10 @@ export class Kernel implements Sim {
   private readonly pending = new Map<number, TimerHandle>();
 
   constructor(private readonly options: KernelOptions) {
+    // A seed that is not a whole number would still run, quietly as some other seed.
+    if (!Number.isSafeInteger(options.seed) || options.seed < 0) {
+      throw new RangeError(`createKernel: seed must be a whole number from 0 to ${Number.MAX_SAFE_INTEGER}, got ${String(options.seed)}`);
+    }
     this.choices = new RecordedChoices(options.seed, options.record);
     this.clock = FakeTimers.createClock(VIRTUAL_EPOCH, 1e9);
     this.startedAt = VIRTUAL_EPOCH;

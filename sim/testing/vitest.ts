@@ -27,9 +27,7 @@ export class ScenarioFailure extends Error {
 }
 
 export function describeScenarios(options: ScenarioTestOptions): void {
-  const seeds = Array.isArray(options.seeds)
-    ? options.seeds
-    : Array.from({ length: options.seeds.last - options.seeds.first + 1 }, (_, i) => (options.seeds as { first: number }).first + i);
+  const seeds = listSeeds(options.seeds);
   for (const scenarioName of options.scenarios) {
     describe(`drainsim ${scenarioName}${options.mutant ? ` (mutant ${options.mutant})` : ''}`, () => {
       for (const seed of seeds) {
@@ -53,4 +51,19 @@ export function describeScenarios(options: ScenarioTestOptions): void {
       }
     });
   }
+}
+
+/** Refuses seeds that would quietly give no cases, or cases of some other seed. */
+function listSeeds(seeds: ScenarioTestOptions['seeds']): number[] {
+  const isSeed = (n: number) => Number.isSafeInteger(n) && n >= 0;
+  if (Array.isArray(seeds)) {
+    const bad = seeds.filter((n) => !isSeed(n));
+    if (seeds.length === 0 || bad.length > 0) throw new RangeError(`describeScenarios: seeds must be a non-empty list of whole numbers >= 0; got [${seeds.join(', ')}]`);
+    return seeds;
+  }
+  const { first, last } = seeds;
+  if (!isSeed(first) || !isSeed(last) || first > last) {
+    throw new RangeError(`describeScenarios: seeds { first: ${first}, last: ${last} } is not a range of whole numbers with 0 <= first <= last`);
+  }
+  return Array.from({ length: last - first + 1 }, (_, i) => first + i);
 }

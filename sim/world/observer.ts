@@ -13,7 +13,6 @@ import type { Platform } from '../fakes/platform.ts';
 import type { AgentModels } from '../fakes/agent-sessions.ts';
 import type { GitRemote } from '../fakes/git/index.ts';
 import type { InvariantName } from '../invariants/catalog.ts';
-import type { FaultDice } from './faults.ts';
 import type { InstanceParts } from './world.ts';
 import { currentBranch, readHeadFiles } from './git-inspect.ts';
 import { rescueBranch } from '../../src/container/snapshot.ts';
@@ -62,10 +61,7 @@ export class Observer {
   /** End-of-run liveness checks, installed by the invariants. */
   finalChecks: (endAt: number) => Promise<void> = async () => {};
 
-  constructor(
-    private readonly kernel: Kernel,
-    private readonly dice: FaultDice,
-  ) {}
+  constructor(private readonly kernel: Kernel) {}
 
   violate(name: InvariantName, expected: string, actual: string): void {
     this.kernel.fail(name, `expected ${expected}; but ${actual}`);

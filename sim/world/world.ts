@@ -108,7 +108,7 @@ export async function buildWorld(options: WorldOptions): Promise<World> {
 
   // --- network and the town --------------------------------------------------------------------
   const network = createNetwork(kernel, { latencyMs: scenario.network.latencyMs, traceExchange: worthTracing, faultWeight });
-  const observer = new Observer(kernel, dice);
+  const observer = new Observer(kernel);
   const storage = await createFakeStorage();
   const townFetch = observer.watchTownDispatches(network.fetchFor('town'));
   const town = createDurableObjectHost({

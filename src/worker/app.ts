@@ -24,7 +24,7 @@ export function createWorkerApp(deps: WorkerDeps): { fetch: HttpHandler } {
   app.use('/api/towns/:townId/*', async (c, next) => {
     const check = checkContainerToken(c.req.header('authorization'), c.req.param('townId'), tokenKey, deps.clock.now());
     if (!check.ok) return fail(check.status, check.error);
-    await next();
+    return next();
   });
 
   app.post('/api/towns/:townId/container-eviction', async (c) => {

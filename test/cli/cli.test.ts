@@ -1,8 +1,8 @@
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { tempDir } from '../fixtures/temp-dir.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
 
@@ -38,7 +38,7 @@ describe('drainsim CLI', () => {
   }, 120_000);
 
   it('shrink writes a record whose printed replay command reproduces the same violation', () => {
-    const dir = mkdtempSync(path.join(os.tmpdir(), 'drainsim-'));
+    const dir = tempDir();
     const record = path.join(dir, 'r.json');
     const { code, out } = drainsim(['shrink', 'default', '--seed', '1', '--mutant', 'r7-snapshot-live-sessions', '--budget', '5', '--out', record]);
     expect(code).toBe(1);
@@ -51,7 +51,7 @@ describe('drainsim CLI', () => {
   }, 180_000);
 
   it('replay writes the trace as JSON lines and as HTML', () => {
-    const dir = mkdtempSync(path.join(os.tmpdir(), 'drainsim-'));
+    const dir = tempDir();
     const { code, out } = drainsim(['replay', 'idle-town', '--seed', '3', '--trace', path.join(dir, 't.jsonl'), '--html', path.join(dir, 't.html')]);
     expect(code).toBe(0);
     expect(out).toContain('ok: idle-town seed 3');
@@ -61,6 +61,8 @@ describe('drainsim CLI', () => {
   }, 60_000);
 
   it('exit 2 with a clear message on bad input', () => {
+    const notAFolder = path.join(tempDir(), 'file');
+    writeFileSync(notAFolder, '');
     const cases: [string[], RegExp][] = [
       [['run', 'nope'], /unknown scenario "nope"; known scenarios: .*default/],
       [['run', 'idle-town', '--seed-range', '9..3'], /bad seed range "9\.\.3": 9 is greater than 3/],
@@ -71,6 +73,9 @@ describe('drainsim CLI', () => {
       [['replay', 'idle-town', '--seed', 'x'], /bad seed "x"/],
       [['hunt'], /exactly one of --mutant <name> or --all/],
       [['frobnicate'], /unknown command/],
+      // Output files are checked before the run, not after it.
+      [['run', 'idle-town', '--seeds', '1', '--json', path.join(notAFolder, 'r.json')], /cannot write --json .*file\/r\.json: EEXIST/],
+      [['replay', 'idle-town', '--seed', '1', '--html', path.dirname(notAFolder)], /cannot write --html .*: it is a folder/],
     ];
     for (const [args, message] of cases) {
       const { code, err } = drainsim(args);
@@ -80,7 +85,7 @@ describe('drainsim CLI', () => {
   }, 60_000);
 
   it('an invalid scenario file exits 2 naming the zod path', () => {
-    const file = path.join(mkdtempSync(path.join(os.tmpdir(), 'drainsim-')), 'bad.json');
+    const file = path.join(tempDir(), 'bad.json');
     writeFileSync(file, JSON.stringify({ name: 'bad', description: 'x', town: { issues: -1 }, durationMinutes: 10, faults: { kinds: { 'net.gremlins': 0.5 } } }));
     const { code, err } = drainsim(['run', file, '--seeds', '1']);
     expect(code).toBe(2);

@@ -29,7 +29,7 @@ function bench(options: { seed?: number; profile?: Partial<AgentProfile>; origin
     prepare: async () => undefined,
     hasOrigin: async () => options.origin ?? true,
     addAll: async (dir) => void note('add', dir),
-    commit: async (dir, message) => (note('commit', message), `c${log.length}`),
+    commit: async (_dir, message) => (note('commit', message), `c${log.length}`),
     pushHeadSetUpstream: async (dir) => {
       if (hangPushes > 0) {
         hangPushes--;

@@ -1,8 +1,8 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
-import os from 'node:os';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { tempDir } from '../fixtures/temp-dir.ts';
 import { runBatch, type SeedSummary } from '../../sim/run/sweep.ts';
 
 const SCENARIO = 'test/fixtures/quick-eviction.json';
@@ -10,7 +10,7 @@ const SEEDS = Array.from({ length: 200 }, (_, i) => i + 1);
 const ROOT = path.resolve(import.meta.dirname, '../..');
 
 function cli(args: string[]): SeedSummary[] {
-  const out = path.join(mkdtempSync(path.join(os.tmpdir(), 'drainsim-')), 'results.json');
+  const out = path.join(tempDir(), 'results.json');
   execFileSync(process.execPath, ['bin/drainsim.mjs', 'run', SCENARIO, ...args, '--json', out], { cwd: ROOT, stdio: 'pipe' });
   return JSON.parse(readFileSync(out, 'utf8')) as SeedSummary[];
 }

@@ -17,6 +17,13 @@ async function pingPong(seed: number, record?: Record<string, number[]>) {
 }
 
 describe('kernel', () => {
+  it('refuses a seed that is not a whole number >= 0, instead of quietly running another seed', () => {
+    for (const seed of [Number.NaN, 1.5, -1, 2 ** 53, undefined as unknown as number]) {
+      expect(() => createKernel({ seed }), String(seed)).toThrowError(/seed must be a whole number from 0 to/);
+    }
+    expect(() => createKernel({ seed: Number.MAX_SAFE_INTEGER })).not.toThrow();
+  });
+
   it('runs steps in virtual time order, ties in scheduling order', async () => {
     const kernel = createKernel({ seed: 1 });
     const seen: string[] = [];

@@ -1,6 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { describeScenarios } from '../../sim/testing/vitest.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
 
@@ -22,4 +23,10 @@ describe('drainsim/vitest', () => {
     expect(failing?.failureMessages[0]).toContain('VIOLATION no-snapshot-on-live-worktree');
     expect(passing?.status).toBe('passed');
   }, 180_000);
+
+  it('refuses seeds that would give no cases or cases of other seeds', () => {
+    for (const seeds of [{ first: 5, last: 3 }, { first: 1.5, last: 3 }, { first: -1, last: 3 }, [], [1, Number.NaN]]) {
+      expect(() => describeScenarios({ scenarios: ['idle-town'], seeds }), JSON.stringify(seeds)).toThrowError(/describeScenarios: seeds/);
+    }
+  });
 });

@@ -1,12 +1,12 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { tempDir } from '../fixtures/temp-dir.ts';
 import { builtinScenarios, loadScenarioFile, resolveScenario, ScenarioError } from '../../sim/scenario/registry.ts';
 import { scenarioJsonSchema } from '../../sim/scenario/schema.ts';
 
 function tempFile(content: string): string {
-  const file = path.join(mkdtempSync(path.join(os.tmpdir(), 'drainsim-')), 'scenario.json');
+  const file = path.join(tempDir(), 'scenario.json');
   writeFileSync(file, content);
   return file;
 }

@@ -1,4 +1,6 @@
 /** Option parsing shared by the commands. */
+import { mkdirSync, statSync } from 'node:fs';
+import path from 'node:path';
 import { parsePositiveInt, parseSeedRange, parseShard, seedsOf, UsageError, type SeedRange } from '../../run/seeds.ts';
 import { MUTANTS } from '../../../mutants/catalog.ts';
 
@@ -30,4 +32,19 @@ export function checkMutant(name: string | undefined): string | undefined {
     throw new UsageError(`unknown mutant "${name}"; known mutants: ${MUTANTS.map((m) => m.name).join(', ')}`);
   }
   return name;
+}
+
+/**
+ * Checks an output file before the run it reports on, creating its folder: a sweep of an hour
+ * must not end in a result that cannot be written.
+ */
+export function checkOutputFile(file: string | undefined, option: string): string | undefined {
+  if (file === undefined) return undefined;
+  try {
+    mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
+    if (statSync(file, { throwIfNoEntry: false })?.isDirectory()) throw new Error('it is a folder');
+  } catch (error) {
+    throw new UsageError(`cannot write ${option} ${file}: ${(error as Error).message}`);
+  }
+  return file;
 }

@@ -7,7 +7,7 @@ import { traceToJsonLines, formatVirtualTime } from '../../kernel/trace.ts';
 import { traceToHtml } from '../../run/trace-html.ts';
 import { describeViolation, printTrace } from '../format.ts';
 import { EXIT_VIOLATION, type CliContext } from '../context.ts';
-import { checkMutant, parseSeed } from './common.ts';
+import { checkMutant, checkOutputFile, parseSeed } from './common.ts';
 
 interface ReplayOptions {
   seed: string;
@@ -47,13 +47,15 @@ export function registerReplay(program: Command, ctx: CliContext): void {
     .action(async (scenarioArg: string, options: ReplayOptions) => {
       const seed = parseSeed(options.seed);
       const mutant = checkMutant(options.mutant);
+      const traceFile = checkOutputFile(options.trace, '--trace');
+      const htmlFile = checkOutputFile(options.html, '--html');
       const engine = await loadEngine(mutant);
       const scenario = engine.resolveScenario(scenarioArg);
       const record = options.record ? readRecord(options.record) : undefined;
       const result = await engine.runSeed(scenario, seed, { ...(record ? { record } : {}), ...(options.verbose ? { verbose: true } : {}) });
       process.stdout.write(printTrace(result.trace) + '\n\n');
-      if (options.trace) writeFileSync(options.trace, traceToJsonLines(result.trace));
-      if (options.html) writeFileSync(options.html, traceToHtml(`${scenarioArg} seed ${seed}`, result));
+      if (traceFile) writeFileSync(traceFile, traceToJsonLines(result.trace));
+      if (htmlFile) writeFileSync(htmlFile, traceToHtml(`${scenarioArg} seed ${seed}`, result));
       if (result.violation) {
         const replay = engine.replayCommand(scenarioArg, seed, mutant) + (options.record ? ` --record ${options.record}` : '');
         process.stdout.write(describeViolation(scenarioArg, seed, result.violation, replay) + '\n');

@@ -5,7 +5,7 @@ import { replayCommand } from '../../run/run-seed.ts';
 import { formatVirtualTime } from '../../kernel/trace.ts';
 import { describeViolation, progress, table } from '../format.ts';
 import { EXIT_VIOLATION, type CliContext } from '../context.ts';
-import { checkMutant, parseJobs, selectSeeds, type SeedOptions } from './common.ts';
+import { checkMutant, checkOutputFile, parseJobs, selectSeeds, type SeedOptions } from './common.ts';
 import { writeFileSync } from 'node:fs';
 
 interface RunOptions extends SeedOptions {
@@ -31,6 +31,7 @@ export function registerRun(program: Command, ctx: CliContext): void {
       const mutant = checkMutant(options.mutant);
       const { seeds } = selectSeeds(options, 100);
       const jobs = parseJobs(options.jobs, defaultJobs());
+      const json = checkOutputFile(options.json, '--json');
       const bar = progress(seeds.length * names.length, mutant ? `run (mutant ${mutant})` : 'run');
       const started = performance.now();
       const results = await sweep({ scenarios: names, seeds, jobs, ...(mutant ? { mutant } : {}), onResult: (s) => bar.tick(Boolean(s.violation)) });
@@ -41,7 +42,7 @@ export function registerRun(program: Command, ctx: CliContext): void {
       for (const failure of failures) {
         process.stdout.write('\n' + describeViolation(failure.scenario, failure.seed, failure.violation!, replayCommand(failure.scenario, failure.seed, mutant)) + '\n');
       }
-      if (options.json) writeFileSync(options.json, JSON.stringify(results, null, 2));
+      if (json) writeFileSync(json, JSON.stringify(results, null, 2));
       if (failures.length > 0) ctx.exit = EXIT_VIOLATION;
     });
 }

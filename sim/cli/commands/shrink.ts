@@ -7,7 +7,7 @@ import { parsePositiveInt } from '../../run/seeds.ts';
 import { formatVirtualTime } from '../../kernel/trace.ts';
 import { describeViolation, printTrace } from '../format.ts';
 import { EXIT_VIOLATION, type CliContext } from '../context.ts';
-import { checkMutant, parseSeed } from './common.ts';
+import { checkMutant, checkOutputFile, parseSeed } from './common.ts';
 
 interface ShrinkOptions {
   seed: string;
@@ -29,6 +29,7 @@ export function registerShrink(program: Command, ctx: CliContext): void {
       const seed = parseSeed(options.seed);
       const mutant = checkMutant(options.mutant);
       const budget = options.budget !== undefined ? parsePositiveInt(options.budget, '--budget') : undefined;
+      const out = checkOutputFile(options.out, '--out');
       const engine = await loadEngine(mutant);
       const scenario = engine.resolveScenario(scenarioArg);
       const original = await engine.runSeed(scenario, seed);
@@ -37,7 +38,7 @@ export function registerShrink(program: Command, ctx: CliContext): void {
         return;
       }
       const outcome = await engine.shrinkSeed(scenario, seed, original, budget);
-      const file = writeShrunkRecord(options.out ?? defaultRecordPath(scenario.name, seed, mutant), { scenario: scenarioArg, seed, mutant }, outcome);
+      const file = writeShrunkRecord(out ?? defaultRecordPath(scenario.name, seed, mutant), { scenario: scenarioArg, seed, mutant }, outcome);
       process.stdout.write(printTrace(outcome.result.trace) + '\n\n');
       process.stdout.write(
         `shrunk ${outcome.before} -> ${outcome.after} trace lines in ${outcome.attempts} re-runs; violation at ${formatVirtualTime(outcome.result.violation!.time)}\n`,

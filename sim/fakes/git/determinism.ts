@@ -11,9 +11,24 @@ import { createVirtualFs } from './fs.ts';
 
 let forced: Promise<void> | undefined;
 
+/**
+ * Call (and await) before the first isomorphic-git operation of the process; the simulator's
+ * world does. Idempotent. Rejects when isomorphic-git has already been used: its choice is made
+ * for good, so every later call rejects the same way.
+ */
 export function forcePureJsGit(): Promise<void> {
   forced ??= force();
   return forced;
+}
+
+export class GitAlreadyUsedError extends Error {
+  override readonly name = 'GitAlreadyUsedError';
+  constructor() {
+    super(
+      'forcePureJsGit() ran after isomorphic-git was first used in this process, which by then has chosen crypto.subtle ' +
+        '(hashing on the thread pool, so runs are not reproducible); await forcePureJsGit() before any git operation, e.g. in beforeAll',
+    );
+  }
 }
 
 /**
@@ -41,7 +56,8 @@ async function force(): Promise<void> {
   storeObjectsUncompressed();
   const subtle = globalThis.crypto.subtle;
   const realCompressionStream = globalThis.CompressionStream;
-  Object.defineProperty(subtle, 'digest', { value: () => Promise.reject(new Error('hidden')), configurable: true, writable: true });
+  const hidden = new GitAlreadyUsedError();
+  Object.defineProperty(subtle, 'digest', { value: () => Promise.reject(hidden), configurable: true, writable: true });
   (globalThis as { CompressionStream?: unknown }).CompressionStream = undefined;
   try {
     const scratch = createVirtualFs({ now: () => 0 });

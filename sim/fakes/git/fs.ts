@@ -30,7 +30,7 @@ interface Stamp {
  */
 const getuid = constant(process.getuid?.() ?? 0);
 const getgid = constant(process.getgid?.() ?? 0);
-const volumeProcess: NonNullable<Parameters<typeof Volume.fromJSON>[2]>['process'] = {
+const volumeProcess: NonNullable<NonNullable<Parameters<typeof Volume.fromJSON>[2]>['process']> = {
   cwd: () => '/',
   platform: 'linux',
   emitWarning: () => {},
@@ -38,6 +38,9 @@ const volumeProcess: NonNullable<Parameters<typeof Volume.fromJSON>[2]>['process
   getuid,
   getgid,
 };
+
+/** The global process's id getters (absent on Windows), swapped by `memfsCall`. */
+const ids = process as { getuid?: (() => number) | undefined; getgid?: (() => number) | undefined };
 
 function constant(value: number): () => number {
   return () => value;
@@ -55,19 +58,19 @@ function constant(value: number): () => number {
  * Nothing else runs meanwhile.
  */
 function memfsCall<T>(fn: () => T): T {
-  const realUid = process.getuid;
-  const realGid = process.getgid;
+  const realUid = ids.getuid;
+  const realGid = ids.getgid;
   const limit = Error.stackTraceLimit;
   const date = globalThis.Date;
-  process.getuid = getuid;
-  process.getgid = getgid;
+  ids.getuid = getuid;
+  ids.getgid = getgid;
   Error.stackTraceLimit = 0;
   globalThis.Date = real.Date;
   try {
     return trusted(fn);
   } finally {
-    process.getuid = realUid;
-    process.getgid = realGid;
+    ids.getuid = realUid;
+    ids.getgid = realGid;
     Error.stackTraceLimit = limit;
     globalThis.Date = date;
   }
