@@ -22,6 +22,13 @@ export interface Mutant {
   /** The invariants expected to catch it (an unbounded drain may first show as either of two). */
   expect: InvariantName[];
   patches: Patch[];
+  /** The scenario its flaw shows in, when the `default` sweep never brings it about. */
+  scenario?: string;
+}
+
+/** Where hunts, CI and the corpus look for the mutant's flaw. */
+export function scenarioOf(mutant: Mutant): string {
+  return mutant.scenario ?? 'default';
 }
 
 const TOWN = 'src/town/town-do.ts';
@@ -85,14 +92,14 @@ export const MUTANTS: Mutant[] = [
     race: 'R6',
     description: 'idle timers armed before SIGTERM are not cleared: one fires during the notify or the nudge and ends the agent as completed mid-commit',
     expect: ['no-lost-work'],
-    patches: [{ file: MANAGER, find: '    this.closing = true;\n    this.idleTimers.clearAll();\n    return', replace: '    this.closing = true;\n    return' }],
+    patches: [{ file: MANAGER, find: '    this.idleTimers.clearAll();\n    for (const agent of finished)', replace: '    for (const agent of finished)' }],
   },
   {
     name: 'r7-snapshot-live-sessions',
     race: 'R7',
     description: 'stragglers are snapshotted without being frozen first: git races their live sessions',
     expect: ['no-snapshot-on-live-worktree'],
-    patches: [{ file: DRAIN, find: '      await freeze(ctx, agent);\n', replace: '' }],
+    patches: [{ file: DRAIN, find: '      await freeze(ctx, agent, deadline);\n', replace: '' }],
   },
   {
     name: 'r8-snapshot-after-failed-freeze',
@@ -103,7 +110,7 @@ export const MUTANTS: Mutant[] = [
       {
         file: DRAIN,
         find: "      ctx.logger.error('could not freeze agent; skipping its snapshot', { agent: agent.agentId, error: String(error) });",
-        replace: "      ctx.logger.error('could not freeze agent', { agent: agent.agentId, error: String(error) });\n      frozen.push(agent);",
+        replace: "      ctx.logger.error('could not freeze agent', { agent: agent.agentId, error: String(error) });\n      return agent;",
       },
     ],
   },
@@ -147,7 +154,7 @@ export const MUTANTS: Mutant[] = [
     description: "the spec's drain: abort and snapshot unbounded, so a hung session or push keeps the old container alive into the hand-off",
     expect: ['drain-ends-by-valid-ack', 'exit-before-sigkill'],
     patches: [
-      { file: DRAIN, find: "  if (agent.session) await withTimeout(ctx.clock, FREEZE_TIMEOUT_MS, agent.session.abort(), 'session abort');", replace: '  await agent.session?.abort();' },
+      { file: DRAIN, find: "  if (agent.session) await withTimeout(ctx.clock, limit, agent.session.abort(), 'session abort');", replace: '  await agent.session?.abort();' },
       {
         file: DRAIN,
         find: "      await withTimeout(ctx.clock, Math.min(SNAPSHOT_TIMEOUT_MS, left), snapshotWorkspace(ctx.git, agent.agentId, agent.workdir, ctx.logger), 'WIP snapshot');",
@@ -240,5 +247,29 @@ export const MUTANTS: Mutant[] = [
     description: 'a repeat of a start still preparing its agent answers 200 at once: when that is the town\'s copy and the first then fails, the town counts as running an agent that never started',
     expect: ['accepted-start-runs'],
     patches: [{ file: MANAGER, find: SAME_START, replace: SAME_START.replace('this.repeatOf(existing)', 'viewOf(existing)') }],
+  },
+  {
+    name: 'pc12-unbounded-nudge',
+    race: 'PC12',
+    description: "the spec's nudge: one agent at a time, each waited for, so a session that never takes the message keeps the old container alive into the hand-off",
+    expect: ['drain-ends-by-valid-ack', 'exit-before-sigkill'],
+    scenario: 'unresponsive-sessions',
+    patches: [
+      {
+        file: DRAIN,
+        find: `  const nudges = ctx.registry.all().map(async (agent) => {
+    if (agent.status !== 'running' || (agent.role !== 'polecat' && agent.role !== 'refinery')) return;`,
+        replace: `  for (const agent of ctx.registry.all()) {
+    if (agent.status !== 'running' || (agent.role !== 'polecat' && agent.role !== 'refinery')) continue;`,
+      },
+      {
+        file: DRAIN,
+        find: `  });
+  await withTimeout(ctx.clock, NUDGE_TIMEOUT_MS, Promise.all(nudges), 'nudges').catch((error: unknown) =>
+    ctx.logger.warn('a nudge went unanswered; draining on', { error: String(error) }),
+  );`,
+        replace: '  }',
+      },
+    ],
   },
 ];

@@ -9,4 +9,6 @@ export const EXIT_INTERNAL = 3;
 
 export interface CliContext {
   exit: number;
+  /** `--quiet`: no progress output. */
+  quiet?: boolean;
 }

@@ -23,9 +23,10 @@ export function printTrace(entries: readonly TraceEntry[]): string {
 }
 
 /** A progress bar on a terminal, a plain line every so often elsewhere (CI logs). */
-export function progress(total: number, label: string): { tick(failed: boolean): void; stop(): void } {
+export function progress(total: number, label: string, quiet = false): { tick(failed: boolean): void; stop(): void } {
   let done = 0;
   let failures = 0;
+  if (quiet) return { tick() {}, stop() {} };
   if (process.stderr.isTTY) {
     const bar = new SingleBar(
       { format: `${label} [{bar}] {value}/{total} seeds | {failures} violations | {eta}s left`, stream: process.stderr, hideCursor: true },
@@ -44,7 +45,7 @@ export function progress(total: number, label: string): { tick(failed: boolean):
     tick(failed) {
       done++;
       if (failed) failures++;
-      if (done % every === 0 || done === total) process.stderr.write(`${label}: ${done}/${total} seeds, ${failures} violations\n`);
+      if (done % every === 0 || done === total) process.stderr.write(`${label}: ${done}/${total} seeds, ${failures} violation${failures === 1 ? '' : 's'}\n`);
     },
     stop() {},
   };

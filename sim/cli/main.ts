@@ -19,7 +19,10 @@ export function buildProgram(ctx: CliContext): Command {
     .version('0.1.0')
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
-  program.addOption(new Option('--quiet', 'print only the summary and violations'));
+  program.addOption(new Option('--quiet', 'no progress output (the summary and violations still print)'));
+  program.hook('preAction', () => {
+    ctx.quiet = program.opts<{ quiet?: boolean }>().quiet === true;
+  });
   registerRun(program, ctx);
   registerReplay(program, ctx);
   registerShrink(program, ctx);

@@ -38,6 +38,8 @@ export interface AgentProfile {
   abortHangs: boolean;
   /** The agent wraps up the instant the drain reaches it (no delay after the nudge). */
   finishesAtDrainStart: boolean;
+  /** sendMessage() never returns and the message never arrives: the agent goes on with its plan. */
+  messageHangs: boolean;
 }
 
 export const COOPERATIVE: Readonly<AgentProfile> = {
@@ -46,6 +48,7 @@ export const COOPERATIVE: Readonly<AgentProfile> = {
   abortThrows: false,
   abortHangs: false,
   finishesAtDrainStart: false,
+  messageHangs: false,
 };
 
 export interface AgentModelDeps {
@@ -90,6 +93,7 @@ const FAULT_OF: Record<keyof AgentProfile, FaultKind> = {
   abortThrows: 'agent.abort-throws',
   abortHangs: 'agent.abort-hangs',
   finishesAtDrainStart: 'agent.finish-at-drain',
+  messageHangs: 'agent.message-hangs',
 };
 
 /** A failed push or commit is retried this many times before the agent gives up and idles. */
@@ -146,6 +150,10 @@ class ModelSession implements AgentSession {
 
   async sendMessage(text: string): Promise<void> {
     if (this.halted) return;
+    if (this.profile.messageHangs) {
+      this.trace(`${this.agentId}: a message never gets through (sendMessage hangs)`);
+      return new Promise<void>(() => {});
+    }
     this.trace(`${this.agentId} gets a message: "${text.length > 40 ? `${text.slice(0, 40)}...` : text}"`);
     if (this.mode === 'forever') {
       // A mayor (or an agent already working on forever) just keeps going.

@@ -26,7 +26,7 @@ export const INVARIANTS = [
   { name: 'sigint-never-drains', kind: 'safety', description: 'SIGINT never notifies the town of an eviction' },
   { name: 'no-crash', kind: 'safety', description: 'no step throws and no promise rejection goes unhandled' },
   { name: 'determinism', kind: 'safety', description: 'code under src/ and sim/ reaches time, randomness and I/O only through ports; steps settle on microtasks' },
-  { name: 'drain-ends', kind: 'liveness', description: 'once faults heal, the drain ends by its expiry plus one idle alarm period, even in a town with no agents' },
+  { name: 'drain-ends', kind: 'liveness', description: 'once faults heal, the drain ends: by the hand-off a few minutes after the later of 11 minutes and the replacement being reachable, else by its expiry plus one idle alarm period, even in a town with no agents' },
   { name: 'work-resumes', kind: 'liveness', description: 'after the drain ends and faults heal, every open issue is dispatched again within the convergence bound (or, if later, once its dispatch backoff ends)' },
 ] as const satisfies readonly InvariantInfo[];
 

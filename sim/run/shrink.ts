@@ -28,12 +28,12 @@ export interface ShrinkOutcome {
   after: number;
 }
 
-const DEFAULT_BUDGET = 200;
+export const DEFAULT_SHRINK_BUDGET = 200;
 
 export async function shrinkRun(original: RunResult, options: ShrinkOptions): Promise<ShrinkOutcome> {
   const target = original.violation?.invariant;
   if (!target) throw new Error('shrinkRun needs a failing run');
-  const budget = options.budget ?? DEFAULT_BUDGET;
+  const budget = options.budget ?? DEFAULT_SHRINK_BUDGET;
   let best = original;
   let bestRecord = structuredClone(original.record);
   let attempts = 0;

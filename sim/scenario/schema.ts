@@ -21,6 +21,7 @@ export const FAULT_KINDS = [
   'agent.abort-throws',
   'agent.abort-hangs',
   'agent.finish-at-drain',
+  'agent.message-hangs',
 ] as const;
 
 export const FaultKind = z.enum(FAULT_KINDS);
@@ -44,25 +45,26 @@ export const FAULT_DESCRIPTIONS: Record<FaultKind, string> = {
   'agent.abort-throws': "an agent's session throws when aborted and stays live",
   'agent.abort-hangs': "an agent's session never returns from abort",
   'agent.finish-at-drain': 'an agent finishes its work just as the drain starts',
+  'agent.message-hangs': "an agent's session never returns from a message (the nudge), and the agent goes on with its plan",
 };
 
 const Range = z
-  .object({ min: z.number().int().nonnegative(), max: z.number().int().nonnegative() })
+  .strictObject({ min: z.number().int().nonnegative(), max: z.number().int().nonnegative() })
   .refine((r) => r.min <= r.max, { message: 'min must be <= max' });
 
 const Rate = z.number().min(0).max(1);
 
 export const ScenarioSchema = z
-  .object({
+  .strictObject({
     name: z.string().regex(/^[a-z0-9][a-z0-9-]*$/, 'lowercase words joined by dashes'),
     description: z.string().min(1),
-    town: z.object({
+    town: z.strictObject({
       rigs: z.number().int().min(0).max(4).default(1),
       /** Open issue beads at the start; Rule 1 dispatches them to polecats. */
       issues: z.number().int().min(0).max(20).default(0),
       /** Agents created idle at the start; `mayor` and `triage` get lightweight workspaces. */
       agents: z
-        .object({
+        .strictObject({
           polecat: z.number().int().min(0).max(8).default(0),
           refinery: z.number().int().min(0).max(2).default(0),
           mayor: z.number().int().min(0).max(1).default(0),
@@ -70,27 +72,27 @@ export const ScenarioSchema = z
         })
         .default({ polecat: 0, refinery: 0, mayor: 0, triage: 0 }),
       /** Issues that arrive while the run goes on, one every `every` minutes (0: none). */
-      arrivals: z.object({ count: z.number().int().min(0).max(20), everyMinutes: z.number().int().min(1) }).optional(),
+      arrivals: z.strictObject({ count: z.number().int().min(0).max(20), everyMinutes: z.number().int().min(1) }).optional(),
     }),
     /** Virtual minutes of the whole run; liveness is judged at its end. */
     durationMinutes: z.number().int().min(1).max(24 * 60),
     /** When the platform sends SIGTERM, in minutes from the start (drawn per seed); omit for no eviction. */
     eviction: z
-      .object({
+      .strictObject({
         atSeconds: Range,
         /** Local development: SIGINT instead of SIGTERM. */
         signal: z.enum(['SIGTERM', 'SIGINT']).default('SIGTERM'),
       })
       .optional(),
     platform: z
-      .object({
+      .strictObject({
         routing: z.enum(['old-until-exit', 'new-at-once', 'either']).default('either'),
         coldStartMs: Range.default({ min: 500, max: 5000 }),
       })
       .default({ routing: 'either', coldStartMs: { min: 500, max: 5000 } }),
-    network: z.object({ latencyMs: Range.default({ min: 1, max: 80 }) }).default({ latencyMs: { min: 1, max: 80 } }),
+    network: z.strictObject({ latencyMs: Range.default({ min: 1, max: 80 }) }).default({ latencyMs: { min: 1, max: 80 } }),
     faults: z
-      .object({
+      .strictObject({
         /**
          * `fixed`: every listed kind is on at its rate. `swarm`: each seed first draws which of the
          * listed kinds are on and at what fraction of their rate, so quiet and hostile runs both occur.
@@ -103,8 +105,7 @@ export const ScenarioSchema = z
       .default({ mode: 'fixed', kinds: {} }),
     /** Virtual minutes after healing (and after the last eviction's expiry) by which the town must have converged. */
     convergeWithinMinutes: z.number().int().min(1).default(20),
-  })
-  .strict();
+  });
 
 export type Scenario = z.infer<typeof ScenarioSchema>;
 export type ScenarioInput = z.input<typeof ScenarioSchema>;

@@ -15,9 +15,14 @@ export const IDLE_TIMEOUT_MS = { polecat: 120 * SECOND, triage: 120 * SECOND, re
  * still alive then would receive it and acknowledge its own eviction. So every phase is bounded.
  */
 export const DRAIN_DEADLINE_MS = 10 * MINUTE + 40 * SECOND;
+/** The nudges get this long in all: one an agent's session never answers must not hold the drain. */
+export const NUDGE_TIMEOUT_MS = 10 * SECOND;
 /** Kept free for freezing and snapshotting stragglers: the wait phase ends this long before the deadline. */
 export const FORCE_SAVE_RESERVE_MS = 30 * SECOND;
-/** A session abort that takes longer counts as a failed freeze (the agent is then not snapshotted). */
+/**
+ * A session abort that takes longer counts as a failed freeze (the agent is then not snapshotted).
+ * Stragglers are frozen all at once, so the freeze step takes this long at most, however many.
+ */
 export const FREEZE_TIMEOUT_MS = 5 * SECOND;
 /** Most time one straggler's snapshot may take. */
 export const SNAPSHOT_TIMEOUT_MS = 15 * SECOND;

@@ -6,13 +6,18 @@ import { Hono } from 'hono';
 import { z } from 'zod';
 import type { Clock, HttpHandler, Logger } from '../ports.ts';
 import { fail, ok, readJson, useEnvelope } from '../http/envelope.ts';
+import { TimeoutError, withTimeout } from '../lib/timeout.ts';
+import { NUDGE_TIMEOUT_MS } from './constants.ts';
 import type { DrainAcknowledger } from './drain-ack.ts';
 import { AgentConflictError, ContainerClosingError, type ProcessManager } from './process-manager.ts';
 
+/** Ids become folder names and worker URL segments: `../` or `/` in one would escape them. */
+const PathSafeId = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'letters, digits, ".", "_" and "-", starting with a letter or digit');
+
 const StartBody = z.object({
-  townId: z.string().min(1),
-  rigId: z.string().min(1),
-  agentId: z.string().min(1),
+  townId: PathSafeId,
+  rigId: PathSafeId,
+  agentId: PathSafeId,
   role: z.enum(['polecat', 'refinery', 'mayor', 'triage']),
   beadId: z.string().min(1),
   prompt: z.string(),
@@ -50,9 +55,15 @@ export function createControlServer(deps: {
     }
   });
 
+  // The session is the agent's, not ours: its failure is a bad gateway, its silence a timeout.
   app.post('/agents/:agentId/message', async (c) => {
     const { message } = await readJson(c, MessageBody);
-    const delivered = await deps.manager.sendMessage(c.req.param('agentId'), message);
+    let delivered: boolean;
+    try {
+      delivered = await withTimeout(deps.clock, NUDGE_TIMEOUT_MS, deps.manager.sendMessage(c.req.param('agentId'), message), 'message');
+    } catch (error) {
+      return error instanceof TimeoutError ? fail(504, `the agent's session did not take the message: ${error.message}`) : fail(502, `message not delivered: ${String(error)}`);
+    }
     return delivered ? ok(c, { delivered: true }) : fail(404, `no running agent ${c.req.param('agentId')}`);
   });
 

@@ -196,11 +196,15 @@ export class ProcessManager {
   /**
    * The graceful eviction drain (see drain.ts). Never throws. Idle timers stop at once, not at the
    * nudge: one armed before SIGTERM could otherwise fire during the notify (up to 10 s) and end an
-   * agent as completed with its work unpushed; and none is armed again while closing.
+   * agent as completed with its work unpushed; and none is armed again while closing. An agent
+   * that called gt_done and went idle was only waiting for its timer: it completes now, instead of
+   * being nudged, waited for, and force-saved onto a branch it already handed in.
    */
   drainAll(): Promise<void> {
     this.closing = true;
+    const finished = this.registry.all().filter((agent) => agent.status === 'running' && agent.done && this.idleTimers.has(agent.agentId));
     this.idleTimers.clearAll();
+    for (const agent of finished) void this.complete(agent);
     return drainAll({ registry: this.registry, idleTimers: this.idleTimers, townId: () => this.townId(), ...this.deps });
   }
 

@@ -20,10 +20,15 @@ function paste(command: string) {
 
 describe('drainsim CLI', () => {
   it('exit 0 on a passing sweep, with a summary table', () => {
-    const { code, out } = drainsim(['run', 'idle-town', '--seeds', '2', '--jobs', '1']);
+    const { code, out, err } = drainsim(['run', 'idle-town', '--seeds', '2', '--jobs', '1']);
     expect(code).toBe(0);
     expect(out).toMatch(/scenario\s+seeds\s+violations\s+events\s+virtual\/seed/);
     expect(out).toMatch(/idle-town\s+2\s+0/);
+    expect(err).toContain('run: 2/2 seeds, 0 violations');
+    const quiet = drainsim(['run', 'idle-town', '--seeds', '2', '--jobs', '1', '--quiet']);
+    expect(quiet.code).toBe(0);
+    expect(quiet.err).toBe('');
+    expect(quiet.out).toMatch(/idle-town\s+2\s+0/);
   }, 120_000);
 
   it('exit 1 on a violation, printing a replay command that reproduces it when pasted', () => {
@@ -37,6 +42,16 @@ describe('drainsim CLI', () => {
     expect(again.out).toContain(`VIOLATION ${violation![1]} in default seed 2 at ${violation![2]}`);
   }, 120_000);
 
+  it("the README's CI failure block is what its replay line prints today", () => {
+    const readme = readFileSync(path.join(ROOT, 'README.md'), 'utf8');
+    const block = /```\n(VIOLATION [^`]+?)\n```/.exec(readme)?.[1];
+    expect(block).toBeDefined();
+    const replay = /replay: (npx drainsim replay .+)$/m.exec(block!)![1]!;
+    const { code, out } = paste(replay);
+    expect(code).toBe(1);
+    expect(out).toContain(block);
+  }, 60_000);
+
   it('shrink writes a record whose printed replay command reproduces the same violation', () => {
     const dir = tempDir();
     const record = path.join(dir, 'r.json');
@@ -48,6 +63,12 @@ describe('drainsim CLI', () => {
     const again = paste(replay);
     expect(again.code).toBe(1);
     expect(again.out).toContain('VIOLATION no-snapshot-on-live-worktree');
+    // The record knows its run: replayed without its mutant (it would pass) or at another seed, it is refused.
+    for (const args of [['default', '--seed', '1'], ['default', '--seed', '2', '--mutant', 'r7-snapshot-live-sessions'], ['idle-town', '--seed', '1', '--mutant', 'r7-snapshot-live-sessions']]) {
+      const wrong = drainsim(['replay', ...args, '--record', record]);
+      expect(wrong.code, args.join(' ')).toBe(2);
+      expect(wrong.err).toContain(`was made for default --seed 1 --mutant r7-snapshot-live-sessions; replay it with: npx drainsim replay default --seed 1 --mutant r7-snapshot-live-sessions --record ${record}`);
+    }
   }, 180_000);
 
   it('replay writes the trace as JSON lines and as HTML', () => {
@@ -75,7 +96,8 @@ describe('drainsim CLI', () => {
       [['frobnicate'], /unknown command/],
       // Output files are checked before the run, not after it.
       [['run', 'idle-town', '--seeds', '1', '--json', path.join(notAFolder, 'r.json')], /cannot write --json .*file\/r\.json: EEXIST/],
-      [['replay', 'idle-town', '--seed', '1', '--html', path.dirname(notAFolder)], /cannot write --html .*: it is a folder/],
+      [['replay', 'idle-town', '--seed', '1', '--html', path.dirname(notAFolder)], /cannot write --html .*: EISDIR/],
+      [['replay', 'idle-town', '--seed', '1', '--trace', '/proc/drainsim-trace.jsonl'], /cannot write --trace \/proc\/drainsim-trace\.jsonl: ENOENT/],
     ];
     for (const [args, message] of cases) {
       const { code, err } = drainsim(args);

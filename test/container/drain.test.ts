@@ -141,6 +141,37 @@ describe('drainAll', () => {
     expect(log).not.toContain('add:pc-1');
   });
 
+  it('PC12: a session that never takes the nudge, and more hung aborts than the reserve holds, never keep the container past its drain deadline', async () => {
+    const c = makeContainer();
+    const agents = Array.from({ length: 10 }, (_, i) => `pc-${i + 1}`);
+    for (const agent of agents) await c.start(agent);
+    c.sessions.byAgent.get('pc-1')!.sendMessage = () => new Promise<void>(() => {});
+    for (const agent of agents.slice(1)) c.sessions.byAgent.get(agent)!.abortBehaviour = 'hang';
+    c.signal('SIGTERM');
+    await c.clock.tickAsync(DRAIN_DEADLINE_MS + 5_000);
+    expect(c.exits).toEqual([0]);
+    // pc-1 was still nudged-and-waiting when the others' nudges went out, and was force-saved.
+    expect(c.log).toContain('message:pc-10');
+    expect(c.log).toContain('push-set-upstream:pc-1');
+  });
+
+  it('an agent idle after gt_done at SIGTERM completes at once: not nudged, not force-saved; one busy after gt_done is drained', async () => {
+    const c = makeContainer();
+    await c.start('pc-1');
+    await c.start('pc-2');
+    for (const agent of ['pc-1', 'pc-2']) c.sessions.byAgent.get(agent)!.emit({ type: 'gt_done' });
+    c.sessions.byAgent.get('pc-1')!.emit({ type: 'idle' });
+    c.sessions.byAgent.get('pc-2')!.emit({ type: 'busy' });
+    await c.clock.tickAsync(10_000);
+    c.signal('SIGTERM');
+    await c.clock.tickAsync(11 * MINUTE);
+    expect(c.workerCalls.filter((w) => w.path.endsWith('/completed')).map((w) => w.path.split('/').at(-2))).toEqual(['pc-1']);
+    expect(c.log).not.toContain('message:pc-1');
+    expect(c.log).not.toContain('add:pc-1');
+    expect(c.log).toContain('message:pc-2');
+    expect(c.log).toContain('push-set-upstream:pc-2');
+  });
+
   it('R9: the snapshot pushes HEAD setting upstream; R10: without origin it commits locally and never pushes', async () => {
     const log: string[] = [];
     const c = makeContainer({ git: recordingGit(log, { origin: (dir) => !dir.endsWith('mayor-1') }) });
@@ -296,6 +327,9 @@ describe('control server input', () => {
       ['/agents/start', '{nope', 400],
       ['/agents/start', '{"agentId":"x"}', 400],
       ['/agents/start', JSON.stringify({ townId: 't', rigId: 'r', agentId: 'a', role: 'wizard', beadId: 'b', prompt: '', branch: 'x' }), 400],
+      // An id becomes a folder name and a URL segment: none may climb out of either.
+      ['/agents/start', JSON.stringify({ townId: 't', rigId: 'r', agentId: '../escape', role: 'polecat', beadId: 'b', prompt: '', branch: 'x' }), 400],
+      ['/agents/start', JSON.stringify({ townId: 't/x', rigId: 'r', agentId: 'a', role: 'polecat', beadId: 'b', prompt: '', branch: 'x' }), 400],
       ['/agents/nobody/message', '{"message":"hi"}', 404],
       ['/agents/nobody/message', '{}', 400],
       ['/nowhere', '{}', 404],
@@ -304,6 +338,21 @@ describe('control server input', () => {
       expect(response.status, `${path} ${body}`).toBe(status);
       expect(await response.json()).toMatchObject({ success: false, error: expect.any(String) });
     }
+  });
+
+  it("a message the agent's session refuses is a 502, one it never takes a 504 after 10 s; neither is a 500", async () => {
+    const c = makeContainer();
+    await c.start('pc-1');
+    await c.start('pc-2');
+    c.sessions.byAgent.get('pc-1')!.sendMessage = () => Promise.reject(new Error('session gone'));
+    c.sessions.byAgent.get('pc-2')!.sendMessage = () => new Promise<void>(() => {});
+    const message = (agent: string) => c.container.handle(new Request(`http://container/agents/${agent}/message`, { method: 'POST', body: '{"message":"hi"}' }));
+    const refused = await message('pc-1');
+    expect(refused.status).toBe(502);
+    expect(await refused.json()).toMatchObject({ success: false, error: expect.stringContaining('session gone') });
+    const silent = message('pc-2');
+    await c.clock.tickAsync(10_000);
+    expect((await silent).status).toBe(504);
   });
 
   it('starting an agent that is already running on another bead is a 409', async () => {

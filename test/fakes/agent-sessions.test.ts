@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createKernel, type Kernel } from '../../sim/kernel/index.ts';
-import { createAgentModels, type AgentModels, type AgentProfile } from '../../sim/fakes/agent-sessions.ts';
+import { COOPERATIVE, createAgentModels, type AgentModels, type AgentProfile } from '../../sim/fakes/agent-sessions.ts';
 import type { AgentRole, AgentSession, GitWorkspace, SessionEvent } from '../../src/ports.ts';
 
 const MINUTE = 60_000;
@@ -196,6 +196,23 @@ describe('agent models', () => {
     expect(nudged.some((e) => e.what === 'event:gt_done')).toBe(true);
   });
 
+  it('messageHangs: sendMessage never returns, and the agent goes on exactly as if no message came', async () => {
+    const timeline = async (nudge: boolean) => {
+      const b = bench({ seed: 9, profile: { messageHangs: true } });
+      let answered = false;
+      at(b.kernel, 0, async () => {
+        const session = await b.start('polecat-1', 'polecat');
+        if (nudge) void session.sendMessage('evicted').then(() => (answered = true));
+      });
+      await b.kernel.run(3 * HOUR);
+      return { log: b.log, answered };
+    };
+    const nudged = await timeline(true);
+    expect(nudged.answered).toBe(false);
+    expect(nudged.log).toEqual((await timeline(false)).log);
+    expect(nudged.log.some((e) => e.what === 'event:gt_done')).toBe(true);
+  });
+
   it('hangsOnNudge: a nudged agent works on forever and never calls gt_done', async () => {
     const b = bench({ profile: { hangsOnNudge: true } });
     at(b.kernel, 0, async () => {
@@ -310,7 +327,8 @@ describe('agent models', () => {
       await models.start({ agentId: 'refinery-1', role: 'refinery', workdir: '/w/refinery-1', prompt: '' });
     });
     await kernel.run(MINUTE);
-    expect(rolled).toHaveLength(10);
+    // Each agent rolls every agent fault kind once.
+    expect(rolled).toHaveLength(2 * Object.keys(COOPERATIVE).length);
     expect(models.sessions().map((s) => [s.agentId, s.profile.abortThrows, s.profile.ignoresNudge])).toEqual([
       ['polecat-1', true, false],
       ['refinery-1', true, false],

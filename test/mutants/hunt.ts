@@ -1,6 +1,6 @@
 /** Shared body of the mutant tests: every mutant is found within the budget and shrinks to a failing record. */
 import { expect, it } from 'vitest';
-import { MUTANTS } from '../../mutants/catalog.ts';
+import { MUTANTS, scenarioOf } from '../../mutants/catalog.ts';
 import { loadEngine } from '../../sim/run/load-engine.ts';
 import type { Violation } from '../../sim/kernel/kernel.ts';
 import { runBatch } from '../../sim/run/sweep.ts';
@@ -21,7 +21,7 @@ function mutantNamed(name: string) {
  */
 async function expectShrinkable(name: string, seed: number, invariant?: string): Promise<Violation> {
   const engine = await loadEngine(name);
-  const scenario = engine.resolveScenario('default');
+  const scenario = engine.resolveScenario(scenarioOf(mutantNamed(name)));
   const original = await engine.runSeed(scenario, seed);
   expect(original.violation, `${name} passed seed ${seed}`).toBeDefined();
   if (invariant !== undefined) expect(original.violation!.invariant).toBe(invariant);
@@ -33,9 +33,9 @@ async function expectShrinkable(name: string, seed: number, invariant?: string):
   return original.violation!;
 }
 
-async function expectCleanPasses(seeds: number[]): Promise<void> {
-  const clean = await runBatch({ scenario: 'default', seeds });
-  expect(clean.filter((r) => r.violation).map((r) => `${r.seed}: ${r.violation!.invariant}: ${r.violation!.message}`)).toEqual([]);
+async function expectCleanPasses(scenario: string, seeds: number[]): Promise<void> {
+  const clean = await runBatch({ scenario, seeds });
+  expect(clean.filter((r) => r.violation).map((r) => `${scenario} ${r.seed}: ${r.violation!.invariant}: ${r.violation!.message}`)).toEqual([]);
 }
 
 /**
@@ -47,28 +47,33 @@ async function expectCleanPasses(seeds: number[]): Promise<void> {
  * have swept.
  */
 export function huntMutants(names: string[], farFirstFailures: Record<string, number> = {}): void {
-  let furthest = 0;
+  /** Per scenario, the furthest seed a mutant needed. */
+  const furthest = new Map<string, number>();
+  const needed = (scenario: string, seed: number) => furthest.set(scenario, Math.max(furthest.get(scenario) ?? 0, seed));
   for (const name of names) {
     const mutant = mutantNamed(name);
-    it(`${mutant.race} ${name}: found within ${SEED_BUDGET} seeds as ${mutant.expect.join(' or ')}, minimised to a trace that still fails`, async () => {
+    const scenario = scenarioOf(mutant);
+    it(`${mutant.race} ${name}: found in ${scenario} within ${SEED_BUDGET} seeds as ${mutant.expect.join(' or ')}, minimised to a trace that still fails`, async () => {
       const seeds = Array.from({ length: SEED_BUDGET }, (_, i) => i + 1);
-      const results = await runBatch({ scenario: 'default', seeds, mutant: name, stopOnFirstViolation: true });
+      const results = await runBatch({ scenario, seeds, mutant: name, stopOnFirstViolation: true });
       const failure = results.find((r) => r.violation);
       expect(failure, `${name} survived ${SEED_BUDGET} seeds`).toBeDefined();
       expect(mutant.expect).toContain(failure!.violation!.invariant);
-      furthest = Math.max(furthest, failure!.seed);
+      needed(scenario, failure!.seed);
       await expectShrinkable(name, failure!.seed, failure!.violation!.invariant);
     }, 900_000);
   }
   for (const [name, seed] of Object.entries(farFirstFailures)) {
     const mutant = mutantNamed(name);
-    furthest = Math.max(furthest, seed);
+    needed(scenarioOf(mutant), seed);
     it(`${mutant.race} ${name}: fails at seed ${seed} (its measured first failure) as ${mutant.expect.join(' or ')}, minimised to a trace that still fails`, async () => {
       expect(seed).toBeLessThanOrEqual(SEED_BUDGET);
       const violation = await expectShrinkable(name, seed);
       expect(mutant.expect).toContain(violation.invariant);
     }, 300_000);
   }
-  // The unmutated code passes every seed any of these mutants needed (one sweep, not one per mutant).
-  it('the unmutated code passes the same seeds', () => expectCleanPasses(Array.from({ length: furthest }, (_, i) => i + 1)), 900_000);
+  // The unmutated code passes every seed any of these mutants needed (one sweep per scenario, not one per mutant).
+  it('the unmutated code passes the same seeds', async () => {
+    for (const [scenario, last] of furthest) await expectCleanPasses(scenario, Array.from({ length: last }, (_, i) => i + 1));
+  }, 900_000);
 }

@@ -16,6 +16,7 @@ describe('regression corpus: container-side races', () => {
     'pc8-duplicate-start-conflicts',
     'pc10-closing-refuses-same-start',
     'pc11-repeat-start-answers-early',
+    'pc12-unbounded-nudge',
     'pc7-snapshot-without-rescue',
   ], {
     // Too far out to hunt in CI: replayed at its measured first failure.

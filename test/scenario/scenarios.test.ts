@@ -45,9 +45,12 @@ describe('scenarios', () => {
     expect((error as Error).message).toContain('at durationMinutes');
   });
 
-  it('rejects unknown keys and inverted ranges', () => {
+  it('rejects unknown keys, at any depth, and inverted ranges', () => {
     const base = { name: 'x', description: 'd', town: {}, durationMinutes: 10 };
     expect(() => loadScenarioFile(tempFile(JSON.stringify({ ...base, extra: 1 })))).toThrowError(/extra/);
+    // A misspelt field would otherwise be dropped and its default used, silently.
+    expect(() => loadScenarioFile(tempFile(JSON.stringify({ ...base, town: { issuez: 3 } })))).toThrowError(/at town: Unrecognized key: "issuez"/);
+    expect(() => loadScenarioFile(tempFile(JSON.stringify({ ...base, faults: { healAtMinutes: 3 } })))).toThrowError(/at faults: Unrecognized key: "healAtMinutes"/);
     const inverted = { ...base, eviction: { atSeconds: { min: 10, max: 5 } } };
     expect(() => loadScenarioFile(tempFile(JSON.stringify(inverted)))).toThrowError(/at eviction.atSeconds: min must be <= max/);
   });

@@ -1,5 +1,5 @@
 /** Option parsing shared by the commands. */
-import { mkdirSync, statSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { parsePositiveInt, parseSeedRange, parseShard, seedsOf, UsageError, type SeedRange } from '../../run/seeds.ts';
 import { MUTANTS } from '../../../mutants/catalog.ts';
@@ -36,13 +36,17 @@ export function checkMutant(name: string | undefined): string | undefined {
 
 /**
  * Checks an output file before the run it reports on, creating its folder: a sweep of an hour
- * must not end in a result that cannot be written.
+ * must not end in a result that cannot be written. Opening the file for appending is the one test
+ * that permissions, read-only mounts and special folders all answer truly; a file that did not
+ * exist is removed again.
  */
 export function checkOutputFile(file: string | undefined, option: string): string | undefined {
   if (file === undefined) return undefined;
+  const existed = existsSync(file);
   try {
     mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
-    if (statSync(file, { throwIfNoEntry: false })?.isDirectory()) throw new Error('it is a folder');
+    closeSync(openSync(file, 'a'));
+    if (!existed) rmSync(file);
   } catch (error) {
     throw new UsageError(`cannot write ${option} ${file}: ${(error as Error).message}`);
   }

@@ -1,6 +1,8 @@
 import type { Command } from 'commander';
-import { MUTANTS } from '../../../mutants/catalog.ts';
+import { MUTANTS, scenarioOf } from '../../../mutants/catalog.ts';
 import { loadEngine } from '../../run/load-engine.ts';
+import { DEFAULT_SHRINK_BUDGET } from '../../run/shrink.ts';
+import { resolveScenario } from '../../scenario/registry.ts';
 import { sweep, defaultJobs } from '../../run/sweep.ts';
 import { parsePositiveInt, UsageError } from '../../run/seeds.ts';
 import { formatVirtualTime } from '../../kernel/trace.ts';
@@ -12,11 +14,11 @@ import { defaultRecordPath, writeShrunkRecord } from './shrink.ts';
 interface HuntOptions {
   mutant?: string;
   all?: boolean;
-  scenario: string;
+  scenario?: string;
   start: string;
   maxSeeds: string;
   jobs?: string;
-  budget?: string;
+  budget: string;
 }
 
 export interface HuntOutcome {
@@ -34,25 +36,31 @@ export interface HuntOutcome {
 export function registerHunt(program: Command, ctx: CliContext): void {
   program
     .command('hunt')
-    .description('sweep a regression mutant until the first violation, then minimise it')
+    .description('sweep a regression mutant until the first violation, then minimise it; exit 0 when every hunted mutant is found, 1 when one survives')
     .option('--mutant <name>', 'the mutant to hunt (see `drainsim list`)')
     .option('--all', 'hunt every mutant in turn')
-    .option('--scenario <name>', 'scenario to sweep', 'default')
+    .option('--scenario <name>', "scenario to sweep (default: the mutant's own, `default` for most; see `drainsim list`)")
     .option('--start <seed>', 'first seed', '1')
     .option('--max-seeds <n>', 'give up after this many seeds', '2000')
     .option('--jobs <n>', 'worker threads (default: the number of cores)')
-    .option('--budget <n>', 'most re-runs for the shrinker (default 200)')
+    .option('--budget <n>', 'most re-runs for the shrinker', String(DEFAULT_SHRINK_BUDGET))
     .action(async (options: HuntOptions) => {
       if (Boolean(options.all) === Boolean(options.mutant)) throw new UsageError('give exactly one of --mutant <name> or --all');
       const names = options.all ? MUTANTS.map((m) => m.name) : [checkMutant(options.mutant)!];
+      // Checked before any mutant tree is built.
+      if (options.scenario !== undefined) resolveScenario(options.scenario);
+      const start = parseSeed(options.start);
+      const maxSeeds = parsePositiveInt(options.maxSeeds, '--max-seeds');
+      const jobs = parseJobs(options.jobs, defaultJobs());
+      const budget = parsePositiveInt(options.budget, '--budget');
       const outcomes: HuntOutcome[] = [];
       for (const name of names) {
         const outcome = await huntOne(name, {
-          scenario: options.scenario,
-          start: parseSeed(options.start),
-          maxSeeds: parsePositiveInt(options.maxSeeds, '--max-seeds'),
-          jobs: parseJobs(options.jobs, defaultJobs()),
-          ...(options.budget !== undefined ? { budget: parsePositiveInt(options.budget, '--budget') } : {}),
+          scenario: options.scenario ?? scenarioOf(MUTANTS.find((m) => m.name === name)!),
+          start,
+          maxSeeds,
+          jobs,
+          budget,
         });
         outcomes.push(outcome);
         if (!outcome.found) ctx.exit = EXIT_VIOLATION;

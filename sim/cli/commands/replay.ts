@@ -18,19 +18,45 @@ interface ReplayOptions {
   mutant?: string;
 }
 
-export function readRecord(file: string): ChoiceRecord {
+/** What a record file says about the run it came from (`shrink` writes it; a bare choice map has none). */
+export interface RecordOrigin {
+  scenario?: string;
+  seed?: number;
+  mutant?: string;
+}
+
+export function readRecord(file: string): { record: ChoiceRecord; origin: RecordOrigin } {
   let raw: unknown;
   try {
     raw = JSON.parse(readFileSync(file, 'utf8'));
   } catch (error) {
     throw new UsageError(`cannot read record ${file}: ${(error as Error).message}`);
   }
-  const record = (raw as { record?: unknown }).record ?? raw;
+  const wrapped = typeof raw === 'object' && raw !== null && 'record' in raw;
+  const record = wrapped ? (raw as { record: unknown }).record : raw;
   const valid =
     typeof record === 'object' && record !== null &&
     Object.values(record).every((v) => Array.isArray(v) && v.every((n) => Number.isInteger(n) && n >= 0 && n < 2 ** 32));
   if (!valid) throw new UsageError(`record ${file} is not a map of stream names to lists of uint32 choices`);
-  return record as ChoiceRecord;
+  const { scenario, seed, mutant } = (wrapped ? raw : {}) as Record<string, unknown>;
+  const origin: RecordOrigin = {
+    ...(typeof scenario === 'string' ? { scenario } : {}),
+    ...(typeof seed === 'number' ? { seed } : {}),
+    ...(typeof mutant === 'string' ? { mutant } : {}),
+  };
+  return { record: record as ChoiceRecord, origin };
+}
+
+/**
+ * A record replays the choices of one (scenario, seed, mutant): replayed elsewhere it would run
+ * some other story, and without its mutant it would pass. Refused, with the command that fits.
+ */
+function checkOrigin(file: string, origin: RecordOrigin, run: { scenario: string; seed: number; mutant: string | undefined }): void {
+  if (origin.scenario === undefined && origin.seed === undefined) return;
+  const fits = origin.scenario === run.scenario && origin.seed === run.seed && origin.mutant === run.mutant;
+  if (fits) return;
+  const made = `${origin.scenario ?? '?'} --seed ${origin.seed ?? '?'}${origin.mutant ? ` --mutant ${origin.mutant}` : ''}`;
+  throw new UsageError(`record ${file} was made for ${made}; replay it with: npx drainsim replay ${made} --record ${file}`);
 }
 
 export function registerReplay(program: Command, ctx: CliContext): void {
@@ -47,11 +73,13 @@ export function registerReplay(program: Command, ctx: CliContext): void {
     .action(async (scenarioArg: string, options: ReplayOptions) => {
       const seed = parseSeed(options.seed);
       const mutant = checkMutant(options.mutant);
+      const recorded = options.record ? readRecord(options.record) : undefined;
+      if (recorded) checkOrigin(options.record!, recorded.origin, { scenario: scenarioArg, seed, mutant });
+      const record = recorded?.record;
       const traceFile = checkOutputFile(options.trace, '--trace');
       const htmlFile = checkOutputFile(options.html, '--html');
       const engine = await loadEngine(mutant);
       const scenario = engine.resolveScenario(scenarioArg);
-      const record = options.record ? readRecord(options.record) : undefined;
       const result = await engine.runSeed(scenario, seed, { ...(record ? { record } : {}), ...(options.verbose ? { verbose: true } : {}) });
       process.stdout.write(printTrace(result.trace) + '\n\n');
       if (traceFile) writeFileSync(traceFile, traceToJsonLines(result.trace));

@@ -32,7 +32,7 @@ export function registerRun(program: Command, ctx: CliContext): void {
       const { seeds } = selectSeeds(options, 100);
       const jobs = parseJobs(options.jobs, defaultJobs());
       const json = checkOutputFile(options.json, '--json');
-      const bar = progress(seeds.length * names.length, mutant ? `run (mutant ${mutant})` : 'run');
+      const bar = progress(seeds.length * names.length, mutant ? `run (mutant ${mutant})` : 'run', ctx.quiet);
       const started = performance.now();
       const results = await sweep({ scenarios: names, seeds, jobs, ...(mutant ? { mutant } : {}), onResult: (s) => bar.tick(Boolean(s.violation)) });
       bar.stop();

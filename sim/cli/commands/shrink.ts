@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { loadEngine } from '../../run/load-engine.ts';
-import type { ShrinkOutcome } from '../../run/shrink.ts';
+import { DEFAULT_SHRINK_BUDGET, type ShrinkOutcome } from '../../run/shrink.ts';
 import { parsePositiveInt } from '../../run/seeds.ts';
 import { formatVirtualTime } from '../../kernel/trace.ts';
 import { describeViolation, printTrace } from '../format.ts';
@@ -11,7 +11,7 @@ import { checkMutant, checkOutputFile, parseSeed } from './common.ts';
 
 interface ShrinkOptions {
   seed: string;
-  budget?: string;
+  budget: string;
   out?: string;
   mutant?: string;
 }
@@ -19,16 +19,16 @@ interface ShrinkOptions {
 export function registerShrink(program: Command, ctx: CliContext): void {
   program
     .command('shrink')
-    .description('minimise a failing (scenario, seed) to the shortest trace that still violates the same invariant')
+    .description('minimise a failing (scenario, seed) to the shortest trace that still violates the same invariant; exit 1 with the shrunk failure, 0 when the seed passes')
     .argument('<scenario>', 'scenario name or .json file')
     .requiredOption('--seed <n>', 'the failing seed')
-    .option('--budget <n>', 'most re-runs to try (default 200)')
-    .option('--out <file>', 'where to write the minimised record (default out/records/<scenario>-<seed>.json)')
+    .option('--budget <n>', 'most re-runs to try', String(DEFAULT_SHRINK_BUDGET))
+    .option('--out <file>', 'where to write the minimised record (default out/records/<scenario>-<seed>[-<mutant>].json)')
     .option('--mutant <name>', 'shrink a failure of a regression mutant')
     .action(async (scenarioArg: string, options: ShrinkOptions) => {
       const seed = parseSeed(options.seed);
       const mutant = checkMutant(options.mutant);
-      const budget = options.budget !== undefined ? parsePositiveInt(options.budget, '--budget') : undefined;
+      const budget = parsePositiveInt(options.budget, '--budget');
       const out = checkOutputFile(options.out, '--out');
       const engine = await loadEngine(mutant);
       const scenario = engine.resolveScenario(scenarioArg);
