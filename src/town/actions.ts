@@ -1,4 +1,7 @@
-/** What the reconciler asks for: a closed union, applied by the TownDO. A zod schema, so code reading actions from outside (logs, `drainsim/system` users) can validate them. */
+/**
+ * What the reconciler asks for: a closed union, applied by the TownDO. A zod schema, so code
+ * reading actions from outside (logs, `drainsim/system` users) can validate them.
+ */
 import { z } from 'zod';
 import { AgentRole, AgentStatus, BeadStatus } from './model.ts';
 
