@@ -25,4 +25,4 @@ export {
   type SessionInfo,
   type SessionState,
 } from './agent-sessions.ts';
-export { createGitRemote, createVirtualFs, forcePureJsGit, type GitRemote, type GitRemoteOptions, type PushFault, type RemoteFaults, type VirtualFs } from './git/index.ts';
+export { createGitRemote, createVirtualFs, forcePureJsGit, GitAlreadyUsedError, type GitRemote, type GitRemoteOptions, type PushFault, type RemoteFaults, type VirtualFs } from './git/index.ts';

@@ -1,3 +1,3 @@
 export { createVirtualFs, type VirtualFs } from './fs.ts';
 export { createGitRemote, type GitRemote, type GitRemoteOptions, type PushFault, type RemoteFaults } from './remote.ts';
-export { forcePureJsGit } from './determinism.ts';
+export { forcePureJsGit, GitAlreadyUsedError } from './determinism.ts';
