@@ -3,6 +3,8 @@ const SECOND = 1000;
 const MINUTE = 60 * SECOND;
 
 export const HEARTBEAT_INTERVAL_MS = 30 * SECOND;
+/** A heartbeat unanswered this long is abandoned, so one hung request neither stalls its round nor outlives it. */
+export const HEARTBEAT_TIMEOUT_MS = 10 * SECOND;
 export const NOTIFY_TIMEOUT_MS = 10 * SECOND;
 /** An acknowledgement unanswered this long is abandoned, so the next nonce delivery can retry. */
 export const ACK_TIMEOUT_MS = 10 * SECOND;

@@ -6,7 +6,8 @@
 import { z } from 'zod';
 import type { Clock, Logger, TimerHandle } from '../ports.ts';
 import type { AgentRegistry } from './agents.ts';
-import { HEARTBEAT_INTERVAL_MS } from './constants.ts';
+import { abortAfter } from '../lib/timeout.ts';
+import { HEARTBEAT_INTERVAL_MS, HEARTBEAT_TIMEOUT_MS } from './constants.ts';
 import type { DrainAcknowledger } from './drain-ack.ts';
 import { agentPath, type WorkerClient } from './worker-client.ts';
 
@@ -33,16 +34,19 @@ export class Heartbeat {
     this.timer = undefined;
   }
 
-  /** One round: a heartbeat for each live agent, in turn. */
+  /** One round: a heartbeat for each live agent, in turn, each abandoned after 10 s. */
   async beat(): Promise<void> {
     for (const agent of this.deps.registry.live()) {
+      const timeout = abortAfter(this.deps.clock, HEARTBEAT_TIMEOUT_MS, 'heartbeat timed out');
       try {
-        const response = await this.deps.worker.post(`${agentPath(agent.townId, agent.rigId, agent.agentId)}/heartbeat`, {});
+        const response = await this.deps.worker.post(`${agentPath(agent.townId, agent.rigId, agent.agentId)}/heartbeat`, {}, timeout.signal);
         const parsed = HeartbeatResponse.safeParse(await response.json());
         const nonce = parsed.success ? parsed.data.data.drainNonce : undefined;
         if (nonce) this.deps.acknowledger.acknowledge(agent.townId, nonce);
       } catch (error) {
         this.deps.logger.warn('heartbeat failed', { agent: agent.agentId, error: String(error) });
+      } finally {
+        timeout.cancel();
       }
     }
   }

@@ -295,6 +295,20 @@ describe('heartbeat and the drain acknowledgement', () => {
     expect(c.workerCalls.map((w) => w.path)).toEqual(['/api/towns/town-1/rigs/rig-1/agents/pc-1/heartbeat', '/api/towns/town-1/rigs/rig-1/agents/pc-2/heartbeat']);
   });
 
+  it("a heartbeat the worker never answers is abandoned after 10 s: the round goes on to the next agent", async () => {
+    const c = makeContainer({
+      worker: (path) => (path.includes('/pc-1/') ? new Promise<Response>(() => {}) : Response.json({ success: true, data: { heartbeat: true } })),
+    });
+    await c.start('pc-1');
+    await c.start('pc-2');
+    await c.clock.tickAsync(30_000 + 9_999);
+    expect(c.workerCalls.map((w) => w.path.split('/').at(-2))).toEqual(['pc-1']);
+    await c.clock.tickAsync(1);
+    const [first, second] = c.workerCalls;
+    expect(second?.path.split('/').at(-2)).toBe('pc-2');
+    expect(second!.at - first!.at).toBe(10_000);
+  });
+
   it('acknowledges a nonce from a heartbeat exactly once', async () => {
     const c = makeContainer({
       worker: (path) => Response.json({ success: true, data: path.endsWith('/heartbeat') ? { heartbeat: true, drainNonce: 'n-1' } : { cleared: true } }),

@@ -3,7 +3,7 @@ import { huntMutants } from './hunt.ts';
 
 describe('regression corpus: container-side races', () => {
   huntMutants([
-    // First fails at seed 156: the furthest hunt CI runs (PC7 next, at 111).
+    // First fails at seed 176: the furthest hunt CI runs (PC7 next, at 111).
     'r6-idle-timer-races-nudge',
     'r7-snapshot-live-sessions',
     'r8-snapshot-after-failed-freeze',
