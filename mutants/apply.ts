@@ -10,24 +10,14 @@ import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { threadId } from 'node:worker_threads';
-import { MUTANTS, type Mutant, type Patch } from './catalog.ts';
+import { findMutant, MutantError, type Mutant, type Patch } from './catalog.ts';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 /** What a mutant run loads; all three ship in the package (package.json "files"). */
-export const MUTANT_TREE_FOLDERS = ['src', 'sim', 'scenarios'] as const;
+const MUTANT_TREE_FOLDERS = ['src', 'sim', 'scenarios'] as const;
 // test/ comes along in a checkout so the unit suite can be run against a mutant (R12); an
 // installed package has no test/ and needs none.
 const COPIED = [...MUTANT_TREE_FOLDERS, ...(existsSync(path.join(ROOT, 'test')) ? ['test'] : [])];
-
-export class MutantError extends Error {
-  override readonly name = 'MutantError';
-}
-
-export function findMutant(name: string): Mutant {
-  const mutant = MUTANTS.find((m) => m.name === name);
-  if (!mutant) throw new MutantError(`unknown mutant "${name}"; known mutants: ${MUTANTS.map((m) => m.name).join(', ')}`);
-  return mutant;
-}
 
 /** Applies one patch to a file's text; throws when `find` does not occur exactly once. */
 export function applyPatch(text: string, patch: Patch, mutant: string): string {

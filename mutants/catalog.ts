@@ -26,6 +26,16 @@ export interface Mutant {
   scenario?: string;
 }
 
+export class MutantError extends Error {
+  override readonly name = 'MutantError';
+}
+
+export function findMutant(name: string): Mutant {
+  const mutant = MUTANTS.find((m) => m.name === name);
+  if (!mutant) throw new MutantError(`unknown mutant "${name}"; known mutants: ${MUTANTS.map((m) => m.name).join(', ')}`);
+  return mutant;
+}
+
 /** Where hunts, CI and the corpus look for the mutant's flaw. */
 export function scenarioOf(mutant: Mutant): string {
   return mutant.scenario ?? 'default';

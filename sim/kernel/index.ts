@@ -4,6 +4,7 @@ export { createStream, hashName } from './prng.ts';
 export { watchForLeaks, defaultWatchedPaths, trusted, type LeakListener } from './guard.ts';
 export {
   createKernel,
+  isSeed,
   Kernel,
   VIRTUAL_EPOCH,
   type KernelOptions,

@@ -79,7 +79,7 @@ export class Kernel implements Sim {
 
   constructor(private readonly options: KernelOptions) {
     // A seed that is not a whole number would still run, quietly as some other seed.
-    if (!Number.isSafeInteger(options.seed) || options.seed < 0) {
+    if (!isSeed(options.seed)) {
       throw new RangeError(`createKernel: seed must be a whole number from 0 to ${Number.MAX_SAFE_INTEGER}, got ${String(options.seed)}`);
     }
     this.choices = new RecordedChoices(options.seed, options.record);
@@ -265,6 +265,11 @@ export class Kernel implements Sim {
     if (this.truncated) result.truncated = true;
     return result;
   }
+}
+
+/** A seed every part of drainsim accepts: a whole number from 0 to Number.MAX_SAFE_INTEGER. */
+export function isSeed(value: number): boolean {
+  return Number.isSafeInteger(value) && value >= 0;
 }
 
 export function createKernel(options: KernelOptions): Kernel {

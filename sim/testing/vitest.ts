@@ -8,7 +8,9 @@
  */
 import { describe, it } from 'vitest';
 import { formatTrace, formatVirtualTime } from '../kernel/trace.ts';
+import { isSeed } from '../kernel/kernel.ts';
 import { loadEngine } from '../run/load-engine.ts';
+import { seedsOf } from '../run/seeds.ts';
 
 export interface ScenarioTestOptions {
   /** Scenario names or scenario files. */
@@ -55,7 +57,6 @@ export function describeScenarios(options: ScenarioTestOptions): void {
 
 /** Refuses seeds that would quietly give no cases, or cases of some other seed. */
 function listSeeds(seeds: ScenarioTestOptions['seeds']): number[] {
-  const isSeed = (n: number) => Number.isSafeInteger(n) && n >= 0;
   if (Array.isArray(seeds)) {
     const bad = seeds.filter((n) => !isSeed(n));
     if (seeds.length === 0 || bad.length > 0) throw new RangeError(`describeScenarios: seeds must be a non-empty list of whole numbers >= 0; got [${seeds.join(', ')}]`);
@@ -65,5 +66,5 @@ function listSeeds(seeds: ScenarioTestOptions['seeds']): number[] {
   if (!isSeed(first) || !isSeed(last) || first > last) {
     throw new RangeError(`describeScenarios: seeds { first: ${first}, last: ${last} } is not a range of whole numbers with 0 <= first <= last`);
   }
-  return Array.from({ length: last - first + 1 }, (_, i) => first + i);
+  return seedsOf({ first, last });
 }

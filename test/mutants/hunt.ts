@@ -1,6 +1,6 @@
 /** Shared body of the mutant tests: every mutant is found within the budget and shrinks to a failing record. */
 import { expect, it } from 'vitest';
-import { MUTANTS, scenarioOf } from '../../mutants/catalog.ts';
+import { findMutant, scenarioOf } from '../../mutants/catalog.ts';
 import { loadEngine } from '../../sim/run/load-engine.ts';
 import type { Violation } from '../../sim/kernel/kernel.ts';
 import { runBatch } from '../../sim/run/sweep.ts';
@@ -9,19 +9,13 @@ import { runBatch } from '../../sim/run/sweep.ts';
 export const SEED_BUDGET = 2000;
 const SHRINK_BUDGET = 4;
 
-function mutantNamed(name: string) {
-  const mutant = MUTANTS.find((m) => m.name === name);
-  if (!mutant) throw new Error(`no mutant ${name}`);
-  return mutant;
-}
-
 /**
  * Runs the mutant at `seed`, which must fail (as `invariant`, when given); the failure shrinks to a
  * record that still fails the same way, and that record replays exactly. Returns the violation.
  */
 async function expectShrinkable(name: string, seed: number, invariant?: string): Promise<Violation> {
   const engine = await loadEngine(name);
-  const scenario = engine.resolveScenario(scenarioOf(mutantNamed(name)));
+  const scenario = engine.resolveScenario(scenarioOf(findMutant(name)));
   const original = await engine.runSeed(scenario, seed);
   expect(original.violation, `${name} passed seed ${seed}`).toBeDefined();
   if (invariant !== undefined) expect(original.violation!.invariant).toBe(invariant);
@@ -51,7 +45,7 @@ export function huntMutants(names: string[], farFirstFailures: Record<string, nu
   const furthest = new Map<string, number>();
   const needed = (scenario: string, seed: number) => furthest.set(scenario, Math.max(furthest.get(scenario) ?? 0, seed));
   for (const name of names) {
-    const mutant = mutantNamed(name);
+    const mutant = findMutant(name);
     const scenario = scenarioOf(mutant);
     it(`${mutant.race} ${name}: found in ${scenario} within ${SEED_BUDGET} seeds as ${mutant.expect.join(' or ')}, minimised to a trace that still fails`, async () => {
       const seeds = Array.from({ length: SEED_BUDGET }, (_, i) => i + 1);
@@ -64,7 +58,7 @@ export function huntMutants(names: string[], farFirstFailures: Record<string, nu
     }, 900_000);
   }
   for (const [name, seed] of Object.entries(farFirstFailures)) {
-    const mutant = mutantNamed(name);
+    const mutant = findMutant(name);
     needed(scenarioOf(mutant), seed);
     it(`${mutant.race} ${name}: fails at seed ${seed} (its measured first failure) as ${mutant.expect.join(' or ')}, minimised to a trace that still fails`, async () => {
       expect(seed).toBeLessThanOrEqual(SEED_BUDGET);

@@ -2,7 +2,7 @@
 import { closeSync, existsSync, mkdirSync, openSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { parsePositiveInt, parseSeedRange, parseShard, seedsOf, UsageError, type SeedRange } from '../../run/seeds.ts';
-import { MUTANTS } from '../../../mutants/catalog.ts';
+import { findMutant } from '../../../mutants/catalog.ts';
 
 export interface SeedOptions {
   seeds?: string;
@@ -28,10 +28,11 @@ export function parseSeed(text: string): number {
 
 export function checkMutant(name: string | undefined): string | undefined {
   if (name === undefined) return undefined;
-  if (!MUTANTS.some((m) => m.name === name)) {
-    throw new UsageError(`unknown mutant "${name}"; known mutants: ${MUTANTS.map((m) => m.name).join(', ')}`);
+  try {
+    return findMutant(name).name;
+  } catch (error) {
+    throw new UsageError((error as Error).message);
   }
-  return name;
 }
 
 /**

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { MUTANTS, scenarioOf } from '../../../mutants/catalog.ts';
+import { findMutant, MUTANTS, scenarioOf } from '../../../mutants/catalog.ts';
 import { loadEngine } from '../../run/load-engine.ts';
 import { DEFAULT_SHRINK_BUDGET } from '../../run/shrink.ts';
 import { resolveScenario } from '../../scenario/registry.ts';
@@ -56,7 +56,7 @@ export function registerHunt(program: Command, ctx: CliContext): void {
       const outcomes: HuntOutcome[] = [];
       for (const name of names) {
         const outcome = await huntOne(name, {
-          scenario: options.scenario ?? scenarioOf(MUTANTS.find((m) => m.name === name)!),
+          ...(options.scenario !== undefined ? { scenario: options.scenario } : {}),
           start,
           maxSeeds,
           jobs,
@@ -78,30 +78,31 @@ export function registerHunt(program: Command, ctx: CliContext): void {
 
 export async function huntOne(
   name: string,
-  options: { scenario: string; start: number; maxSeeds: number; jobs: number; budget?: number; print?: boolean },
+  options: { scenario?: string; start: number; maxSeeds: number; jobs: number; budget?: number; print?: boolean },
 ): Promise<HuntOutcome> {
   const print = options.print ?? true;
-  const mutant = MUTANTS.find((m) => m.name === name)!;
+  const mutant = findMutant(name);
+  const scenarioName = options.scenario ?? scenarioOf(mutant);
   const started = performance.now();
   const seeds = Array.from({ length: options.maxSeeds }, (_, i) => options.start + i);
-  const results = await sweep({ scenarios: [options.scenario], seeds, jobs: options.jobs, mutant: name, stopOnFirstViolation: true });
+  const results = await sweep({ scenarios: [scenarioName], seeds, jobs: options.jobs, mutant: name, stopOnFirstViolation: true });
   const failure = results.find((r) => r.violation);
   if (!failure) {
     if (print) process.stdout.write(`${name}: NOT FOUND in ${results.length} seeds\n`);
     return { mutant: name, expected: mutant.expect.join(' or '), found: false, seedsTried: results.length, wallSeconds: (performance.now() - started) / 1000 };
   }
   const engine = await loadEngine(name);
-  const scenario = engine.resolveScenario(options.scenario);
+  const scenario = engine.resolveScenario(scenarioName);
   const original = await engine.runSeed(scenario, failure.seed);
   const shrunk = await engine.shrinkSeed(scenario, failure.seed, original, options.budget);
-  const file = writeShrunkRecord(defaultRecordPath(scenario.name, failure.seed, name), { scenario: options.scenario, seed: failure.seed, mutant: name }, shrunk);
+  const file = writeShrunkRecord(defaultRecordPath(scenario.name, failure.seed, name), { scenario: scenarioName, seed: failure.seed, mutant: name }, shrunk);
   const wallSeconds = (performance.now() - started) / 1000;
   const seedsTried = failure.seed - options.start + 1;
   if (print) {
     process.stdout.write(`\n=== ${name} (${mutant.race}): found after ${seedsTried} seeds in ${wallSeconds.toFixed(1)} s; expected ${mutant.expect.join(' or ')}\n`);
     process.stdout.write(printTrace(shrunk.result.trace) + '\n');
     process.stdout.write(
-      describeViolation(options.scenario, failure.seed, shrunk.result.violation!, `${engine.replayCommand(options.scenario, failure.seed, name)} --record ${file}`) + '\n',
+      describeViolation(scenarioName, failure.seed, shrunk.result.violation!, `${engine.replayCommand(scenarioName, failure.seed, name)} --record ${file}`) + '\n',
     );
     process.stdout.write(`minimised ${shrunk.before} -> ${shrunk.after} trace lines in ${shrunk.attempts} re-runs; violation at ${formatVirtualTime(shrunk.result.violation!.time)}\n`);
   }
