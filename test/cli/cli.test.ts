@@ -63,6 +63,10 @@ describe('drainsim CLI', () => {
     const again = paste(replay);
     expect(again.code).toBe(1);
     expect(again.out).toContain('VIOLATION no-snapshot-on-live-worktree');
+    // The record names its seed: --seed may be left out.
+    const seedless = drainsim(['replay', 'default', '--mutant', 'r7-snapshot-live-sessions', '--record', record]);
+    expect(seedless.code).toBe(1);
+    expect(seedless.out).toContain(again.out.slice(again.out.indexOf('VIOLATION')));
     // The record knows its run: replayed without its mutant (it would pass) or at another seed, it is refused.
     for (const args of [['default', '--seed', '1'], ['default', '--seed', '2', '--mutant', 'r7-snapshot-live-sessions'], ['idle-town', '--seed', '1', '--mutant', 'r7-snapshot-live-sessions']]) {
       const wrong = drainsim(['replay', ...args, '--record', record]);
@@ -84,13 +88,16 @@ describe('drainsim CLI', () => {
   it('exit 2 with a clear message on bad input', () => {
     const notAFolder = path.join(tempDir(), 'file');
     writeFileSync(notAFolder, '');
+    const bareRecord = path.join(path.dirname(notAFolder), 'bare.json');
+    writeFileSync(bareRecord, '{"net.latency": [3]}');
     const cases: [string[], RegExp][] = [
       [['run', 'nope'], /unknown scenario "nope"; known scenarios: .*default/],
       [['run', 'idle-town', '--seed-range', '9..3'], /bad seed range "9\.\.3": 9 is greater than 3/],
       [['run', 'idle-town', '--seeds', 'many'], /bad --seeds "many"/],
       [['run', 'idle-town', '--shard', '4/3'], /bad shard "4\/3"/],
       [['run', 'idle-town', '--mutant', 'nope'], /unknown mutant "nope"; known mutants: r1-/],
-      [['replay', 'idle-town'], /required option '--seed <n>'/],
+      [['replay', 'idle-town'], /replay needs --seed <n> \(or a --record that names its seed\)/],
+      [['replay', 'idle-town', '--record', bareRecord], /record .*bare\.json does not name its seed: give --seed <n>/],
       [['replay', 'idle-town', '--seed', 'x'], /bad seed "x"/],
       [['hunt'], /exactly one of --mutant <name> or --all/],
       [['frobnicate'], /unknown command/],

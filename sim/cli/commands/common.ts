@@ -3,6 +3,7 @@ import { closeSync, existsSync, mkdirSync, openSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { parsePositiveInt, parseSeedRange, parseShard, seedsOf, UsageError, type SeedRange } from '../../run/seeds.ts';
 import { findMutant } from '../../../mutants/catalog.ts';
+import { isSeed } from '../../kernel/kernel.ts';
 
 export interface SeedOptions {
   seeds?: string;
@@ -22,7 +23,8 @@ export function parseJobs(text: string | undefined, fallback: number): number {
 }
 
 export function parseSeed(text: string): number {
-  if (!/^\d+$/.test(text.trim()) || !Number.isSafeInteger(Number(text))) throw new UsageError(`bad seed "${text}": expected a whole number >= 0`);
+  // Digits only: Number() would also take '1e3', '0x10' or ''.
+  if (!/^\d+$/.test(text.trim()) || !isSeed(Number(text))) throw new UsageError(`bad seed "${text}": expected a whole number >= 0`);
   return Number(text);
 }
 

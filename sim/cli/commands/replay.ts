@@ -10,7 +10,7 @@ import { EXIT_VIOLATION, type CliContext } from '../context.ts';
 import { checkMutant, checkOutputFile, parseSeed } from './common.ts';
 
 interface ReplayOptions {
-  seed: string;
+  seed?: string;
   record?: string;
   trace?: string;
   html?: string;
@@ -64,16 +64,19 @@ export function registerReplay(program: Command, ctx: CliContext): void {
     .command('replay')
     .description('re-run one (scenario, seed) exactly and print its full trace')
     .argument('<scenario>', 'scenario name or .json file')
-    .requiredOption('--seed <n>', 'the seed to replay')
+    .option('--seed <n>', 'the seed to replay (with --record: by default the seed the record was made for)')
     .option('--record <file>', 'replay a recorded (e.g. shrunk) list of choices instead of drawing from the seed')
     .option('--trace <file>', 'also write the trace as JSON lines')
     .option('--html <file>', 'also write the trace as a self-contained HTML timeline')
     .option('--verbose', "include the system's info logs in the trace")
     .option('--mutant <name>', 'replay against a regression mutant')
     .action(async (scenarioArg: string, options: ReplayOptions) => {
-      const seed = parseSeed(options.seed);
-      const mutant = checkMutant(options.mutant);
       const recorded = options.record ? readRecord(options.record) : undefined;
+      const seed = options.seed !== undefined ? parseSeed(options.seed) : recorded?.origin.seed;
+      if (seed === undefined) {
+        throw new UsageError(recorded ? `record ${options.record} does not name its seed: give --seed <n>` : 'replay needs --seed <n> (or a --record that names its seed)');
+      }
+      const mutant = checkMutant(options.mutant);
       if (recorded) checkOrigin(options.record!, recorded.origin, { scenario: scenarioArg, seed, mutant });
       const record = recorded?.record;
       const traceFile = checkOutputFile(options.trace, '--trace');
