@@ -282,4 +282,12 @@ export const MUTANTS: Mutant[] = [
       },
     ],
   },
+  {
+    name: 'pc13-retire-before-register',
+    race: 'PC13',
+    description: 'a start that retires a finished run waits for the old session to close before registering the new run, so a repeat of it arriving meanwhile starts a second session for the same agent',
+    expect: ['agent-ends-once', 'no-lost-work'],
+    scenario: 'slow-session-close',
+    patches: [{ file: MANAGER, find: '      retiring = this.retire(existing);', replace: '      await this.retire(existing);' }],
+  },
 ];

@@ -9,7 +9,8 @@
  *
  * Per-session profiles (faults) come from the world's fault plan (`faults`) or are fixed
  * (`profile`): ignoring the nudge, answering it by working on forever, an abort that throws (the
- * session stays live and keeps writing) or never returns, finishing just as the drain starts.
+ * session stays live and keeps writing) or never returns, finishing just as the drain starts, a
+ * nudge that never returns, a close that takes seconds.
  *
  * A successful abort stops everything: pending steps are cancelled and abort() resolves only once
  * the operation in flight (a write, a commit, a push) has returned, so nothing of the session
@@ -40,6 +41,8 @@ export interface AgentProfile {
   finishesAtDrainStart: boolean;
   /** sendMessage() never returns and the message never arrives: the agent goes on with its plan. */
   messageHangs: boolean;
+  /** close() takes seconds: the session starts nothing new meanwhile, and is closed only then. */
+  closeSlow: boolean;
 }
 
 export const COOPERATIVE: Readonly<AgentProfile> = {
@@ -49,6 +52,7 @@ export const COOPERATIVE: Readonly<AgentProfile> = {
   abortHangs: false,
   finishesAtDrainStart: false,
   messageHangs: false,
+  closeSlow: false,
 };
 
 export interface AgentModelDeps {
@@ -94,6 +98,7 @@ const FAULT_OF: Record<keyof AgentProfile, FaultKind> = {
   abortHangs: 'agent.abort-hangs',
   finishesAtDrainStart: 'agent.finish-at-drain',
   messageHangs: 'agent.message-hangs',
+  closeSlow: 'agent.close-slow',
 };
 
 /** A failed push or commit is retried this many times before the agent gives up and idles. */
@@ -114,6 +119,8 @@ class ModelSession implements AgentSession {
   private readonly paths: string[] = [];
   /** No new activity starts (an abort is under way, or the session closed). */
   private halted = false;
+  /** The close under way or done: a second close() waits for the same one. */
+  private closing: Promise<void> | undefined;
   /** The activity running now (a burst, a finish), which an abort waits for. */
   private current: Promise<void> | undefined;
   private units = 0;
@@ -200,9 +207,18 @@ class ModelSession implements AgentSession {
     this.trace(`${this.agentId} aborted`);
   }
 
-  async close(): Promise<void> {
-    if (this.state.closed) return;
+  close(): Promise<void> {
+    this.closing ??= this.shutDown();
+    return this.closing;
+  }
+
+  private async shutDown(): Promise<void> {
     this.halt();
+    if (this.profile.closeSlow) {
+      const ms = this.sim.choices.int('agent.close.ms', 1_000, 10_000);
+      this.trace(`${this.agentId} session closing (slowly: ${ms} ms)`);
+      await new Promise<void>((resolve) => this.clock.setTimeout(resolve, ms));
+    }
     this.state.closed = true;
     this.state.live = false;
     this.trace(`${this.agentId} session closed`);

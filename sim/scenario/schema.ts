@@ -22,6 +22,7 @@ export const FAULT_KINDS = [
   'agent.abort-hangs',
   'agent.finish-at-drain',
   'agent.message-hangs',
+  'agent.close-slow',
 ] as const;
 
 export const FaultKind = z.enum(FAULT_KINDS);
@@ -46,6 +47,7 @@ export const FAULT_DESCRIPTIONS: Record<FaultKind, string> = {
   'agent.abort-hangs': "an agent's session never returns from abort",
   'agent.finish-at-drain': 'an agent finishes its work just as the drain starts',
   'agent.message-hangs': "an agent's session never returns from a message (the nudge), and the agent goes on with its plan",
+  'agent.close-slow': "an agent's session takes seconds to close (its process is slow to shut down)",
 };
 
 const Range = z

@@ -70,11 +70,14 @@ export class ProcessManager {
     // The town may not know yet (its eviction notify can fail): a closing container must not
     // take work it would have to abandon.
     if (this.closing) throw new ContainerClosingError('container is shutting down: no new agents');
+    let retiring: Promise<void> | undefined;
     if (existing && isLive(existing)) {
       // The town re-dispatches an agent as soon as it reports gt_done, while its process lingers
-      // here until the idle timer. That run's work is pushed: it gives way to the new one.
+      // here until the idle timer. That run's work is pushed: it gives way to the new one. The
+      // new run is registered before the old session has closed, so that a repeat of this start
+      // arriving meanwhile is taken for a repeat, not for a second start of a second session.
       if (!existing.done) throw new AgentConflictError(`agent ${request.agentId} is already ${existing.status}`);
-      await this.retire(existing);
+      retiring = this.retire(existing);
     }
     const agent: AgentProcess = {
       agentId: request.agentId,
@@ -86,7 +89,7 @@ export class ProcessManager {
       status: 'starting',
     };
     this.registry.add(agent);
-    const launch = this.launch(agent, request);
+    const launch = this.launch(agent, request, retiring);
     this.launches.set(agent.agentId, launch);
     try {
       return await launch;
@@ -104,8 +107,10 @@ export class ProcessManager {
     return viewOf(agent);
   }
 
-  private async launch(agent: AgentProcess, request: StartRequest): Promise<AgentView> {
+  /** `retiring`: the finished run this one replaces, whose session must be closed before this one touches the worktree. */
+  private async launch(agent: AgentProcess, request: StartRequest, retiring: Promise<void> | undefined): Promise<AgentView> {
     try {
+      await retiring;
       await this.deps.git.prepare({ dir: agent.workdir, branch: request.branch, ...(request.remoteUrl ? { remoteUrl: request.remoteUrl } : {}) });
       const session = await this.deps.sessions.start({ agentId: agent.agentId, role: agent.role, workdir: agent.workdir, prompt: request.prompt });
       // Stopped while it was starting (the container began to drain or stop): it must not come

@@ -382,6 +382,22 @@ describe('control server input', () => {
     expect(c.log.filter((line) => line === 'prepare:pc-1')).toHaveLength(1);
   });
 
+  it('PC13: a start that retires a finished run is one start, even when the old session is slow to close and the start arrives twice', async () => {
+    const c = makeContainer();
+    await c.start('pc-1', 'polecat', 'b-1');
+    const old = c.sessions.byAgent.get('pc-1')!;
+    let closed!: () => void;
+    old.close = () => new Promise<void>((resolve) => (closed = resolve));
+    old.emit({ type: 'gt_done' });
+    const both = Promise.all([c.start('pc-1', 'polecat', 'b-2'), c.start('pc-1', 'polecat', 'b-2')]);
+    await c.clock.tickAsync(1_000);
+    closed();
+    const answers = await both;
+    expect(answers.map((a) => a.status)).toEqual([200, 200]);
+    expect(c.log.filter((line) => line === 'prepare:pc-1')).toHaveLength(2); // b-1, then b-2 once
+    expect(c.container.manager.agents()).toMatchObject([{ agentId: 'pc-1', beadId: 'b-2', status: 'running' }]);
+  });
+
   it('PC11: a repeat of a start still preparing waits for its outcome: both fail together', async () => {
     const log: string[] = [];
     const c = makeContainer({ git: recordingGit(log, { fail: (op) => op === 'prepare' }) });

@@ -314,6 +314,29 @@ describe('agent models', () => {
     expect(b.models.sessionState('mayor-1')).toMatchObject({ live: false, closed: true });
   });
 
+  it('closeSlow: close() takes 1-10 s; the session starts nothing meanwhile, and a second close() waits for the same one', async () => {
+    const b = bench({ profile: { closeSlow: true } });
+    let session!: AgentSession;
+    const closed: number[] = [];
+    let writesAtClose = 0;
+    at(b.kernel, 0, async () => (session = await b.start('mayor-1', 'mayor')));
+    at(b.kernel, 20 * MINUTE, () => {
+      writesAtClose = b.of('write').length;
+      for (let i = 0; i < 2; i++) void session.close().then(() => closed.push(b.kernel.elapsed()));
+    });
+    let closedMidway: boolean | undefined;
+    at(b.kernel, 20 * MINUTE + 500, () => (closedMidway = b.models.sessionState('mayor-1')?.closed));
+    await b.kernel.run(HOUR);
+    expect(closedMidway).toBe(false);
+    expect(closed).toHaveLength(2);
+    expect(closed[0]).toBe(closed[1]);
+    expect(closed[0]! - 20 * MINUTE).toBeGreaterThanOrEqual(1_000);
+    expect(closed[0]! - 20 * MINUTE).toBeLessThanOrEqual(10_000);
+    // At most the write already under way lands; nothing starts after close().
+    expect(b.of('write').length - writesAtClose).toBeLessThanOrEqual(1);
+    expect(b.models.sessionState('mayor-1')).toMatchObject({ live: false, closed: true });
+  });
+
   it('profiles come from the fault roll when no fixed profile is given; sessions() lists every session', async () => {
     const kernel = createKernel({ seed: 1 });
     const rolled: string[] = [];

@@ -17,6 +17,7 @@ describe('regression corpus: container-side races', () => {
     'pc10-closing-refuses-same-start',
     'pc11-repeat-start-answers-early',
     'pc12-unbounded-nudge',
+    'pc13-retire-before-register',
     'pc7-snapshot-without-rescue',
   ], {
     // Too far out to hunt in CI: replayed at its measured first failure.
