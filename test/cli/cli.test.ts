@@ -90,6 +90,8 @@ describe('drainsim CLI', () => {
     writeFileSync(notAFolder, '');
     const bareRecord = path.join(path.dirname(notAFolder), 'bare.json');
     writeFileSync(bareRecord, '{"net.latency": [3]}');
+    const badSeedRecord = path.join(path.dirname(notAFolder), 'bad-seed.json');
+    writeFileSync(badSeedRecord, '{"scenario": "idle-town", "seed": 1.5, "record": {}}');
     const cases: [string[], RegExp][] = [
       [['run', 'nope'], /unknown scenario "nope"; known scenarios: .*default/],
       [['run', 'idle-town', '--seed-range', '9..3'], /bad seed range "9\.\.3": 9 is greater than 3/],
@@ -98,6 +100,7 @@ describe('drainsim CLI', () => {
       [['run', 'idle-town', '--mutant', 'nope'], /unknown mutant "nope"; known mutants: r1-/],
       [['replay', 'idle-town'], /replay needs --seed <n> \(or a --record that names its seed\)/],
       [['replay', 'idle-town', '--record', bareRecord], /record .*bare\.json does not name its seed: give --seed <n>/],
+      [['replay', 'idle-town', '--record', badSeedRecord], /record .*bad-seed\.json names a bad seed 1\.5: expected a whole number >= 0/],
       [['replay', 'idle-town', '--seed', 'x'], /bad seed "x"/],
       [['hunt'], /exactly one of --mutant <name> or --all/],
       [['frobnicate'], /unknown command/],

@@ -2,7 +2,7 @@
 import { closeSync, existsSync, mkdirSync, openSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { parsePositiveInt, parseSeedRange, parseShard, seedsOf, UsageError, type SeedRange } from '../../run/seeds.ts';
-import { findMutant } from '../../../mutants/catalog.ts';
+import { findMutant, MutantError } from '../../../mutants/catalog.ts';
 import { isSeed } from '../../kernel/kernel.ts';
 
 export interface SeedOptions {
@@ -33,7 +33,8 @@ export function checkMutant(name: string | undefined): string | undefined {
   try {
     return findMutant(name).name;
   } catch (error) {
-    throw new UsageError((error as Error).message);
+    if (error instanceof MutantError) throw new UsageError(error.message);
+    throw error;
   }
 }
 

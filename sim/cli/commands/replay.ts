@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { loadEngine } from '../../run/load-engine.ts';
 import { UsageError } from '../../run/seeds.ts';
+import { isSeed } from '../../kernel/kernel.ts';
 import type { ChoiceRecord } from '../../kernel/choices.ts';
 import { traceToJsonLines, formatVirtualTime } from '../../kernel/trace.ts';
 import { traceToHtml } from '../../run/trace-html.ts';
@@ -39,6 +40,7 @@ export function readRecord(file: string): { record: ChoiceRecord; origin: Record
     Object.values(record).every((v) => Array.isArray(v) && v.every((n) => Number.isInteger(n) && n >= 0 && n < 2 ** 32));
   if (!valid) throw new UsageError(`record ${file} is not a map of stream names to lists of uint32 choices`);
   const { scenario, seed, mutant } = (wrapped ? raw : {}) as Record<string, unknown>;
+  if (seed !== undefined && !(typeof seed === 'number' && isSeed(seed))) throw new UsageError(`record ${file} names a bad seed ${JSON.stringify(seed)}: expected a whole number >= 0`);
   const origin: RecordOrigin = {
     ...(typeof scenario === 'string' ? { scenario } : {}),
     ...(typeof seed === 'number' ? { seed } : {}),
